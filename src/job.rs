@@ -1,0 +1,88 @@
+//! Which item and which worker the code running now belongs to.
+
+use std::any::Any;
+use std::cell::Cell;
+
+thread_local! {
+    static CURRENT: Cell<Option<Job>> = const { Cell::new(None) };
+}
+
+/// The item a handler is working on and the worker running it.
+///
+/// [`Job::current`] returns it from inside a handler: in the call that creates
+/// the handler's future and in every poll of that future. Outside a handler it
+/// returns `None`.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Job, Pool};
+///
+/// let report = Pool::new(2)
+///     .run(futures::stream::iter(10..13), |n| async move {
+///         let job = Job::current().expect("inside a handler");
+///         Ok::<_, std::io::Error>((job.index(), job.worker(), n))
+///     })
+///     .await
+///     .unwrap();
+/// for (index, (seen, worker, n)) in report.outputs() {
+///     assert_eq!(index, seen);
+///     assert!(*worker < 2);
+///     assert_eq!(*n, 10 + *index as u32);
+/// }
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Job {
+    index: usize,
+    worker: usize,
+}
+
+impl Job {
+    pub(crate) fn new(index: usize, worker: usize) -> Self {
+        Job { index, worker }
+    }
+
+    /// The job running on this thread right now, if any.
+    pub fn current() -> Option<Job> {
+        CURRENT.with(Cell::get)
+    }
+
+    /// The item's index: items are numbered 0, 1, 2, … as they enter the pool.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The worker's number, from 0 to the pool's worker count minus one.
+    pub fn worker(&self) -> usize {
+        self.worker
+    }
+
+    /// Runs `f` with this job as the current one, catching a panic.
+    pub(crate) fn enter<O>(self, f: impl FnOnce() -> O) -> Result<O, String> {
+        struct Restore(Option<Job>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(CURRENT.with(|c| c.replace(Some(self))));
+        catch(f)
+    }
+}
+
+/// Runs `f`, turning a panic into its message.
+pub(crate) fn catch<O>(f: impl FnOnce() -> O) -> Result<O, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(panic_message)
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => match payload.downcast_ref::<&'static str>() {
+            Some(message) => (*message).to_owned(),
+            None => "Box<dyn Any>".to_owned(),
+        },
+    }
+}

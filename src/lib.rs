@@ -1,0 +1,82 @@
+//! A bounded queue served by N async workers, in which the first error or
+//! panic stops everything.
+//!
+//! A producer feeds a bounded queue; workers take items from it. Written by
+//! hand, a failing worker ends, the queue fills up, and the producer's
+//! `send(..).await` waits forever. A [`Pool`] makes the right behaviour the
+//! default:
+//!
+//! - **No hang.** The first handler error, handler panic or source error
+//!   aborts the run. A producer waiting on a full queue is released at once,
+//!   with its item handed back in a [`SendError`].
+//! - **Fail fast.** After the abort no new job starts; jobs in flight are
+//!   dropped at their next await point, however long they would have taken.
+//! - **Nothing lost.** Items are numbered 0, 1, 2, … as they enter. An
+//!   [`Abort`] accounts for each one exactly once: completed, failed (with its
+//!   error), cancelled in flight (by index), or handed back unprocessed (by
+//!   value).
+//! - **Clean success.** Otherwise every item is handled exactly once and the
+//!   run returns a [`Report`].
+//! - **Bounded.** At most `queue + workers` items are held at once, whatever
+//!   the length of the source.
+//! - **Panics are errors.** A panicking handler aborts the run with
+//!   [`Error::Panicked`]; the caller does not unwind.
+//! - **Any executor.** Workers run inside the run's own future, so it works
+//!   under any executor, even `futures::executor::block_on`, with no `Send` or
+//!   `'static` bounds.
+//!
+//! # Examples
+//!
+//! ```
+//! # futures::executor::block_on(async {
+//! use failfast::Pool;
+//! use futures::stream;
+//!
+//! let result = Pool::new(3)
+//!     .queue(19)
+//!     .run(stream::iter(0..30u32), |request| async move {
+//!         if request > 10 {
+//!             return Err(format!("request {request} broke"));
+//!         }
+//!         Ok(request)
+//!     })
+//!     .await;
+//!
+//! let abort = result.unwrap_err();
+//! assert_eq!(abort.to_string(), "item 11 failed: request 11 broke");
+//! assert!(abort.unprocessed().iter().all(|(index, request)| *index == *request as usize));
+//! # });
+//! ```
+//!
+//! # Outcomes
+//!
+//! | what happens                  | the run returns                                  |
+//! |-------------------------------|--------------------------------------------------|
+//! | every job succeeds            | `Ok(Report)`: counts and outputs                 |
+//! | a job returns `Err`           | `Err(Abort)` with [`Error::Failed`]              |
+//! | a job panics                  | `Err(Abort)` with [`Error::Panicked`]            |
+//! | the source returns `Err`      | `Err(Abort)` with [`Error::Source`]              |
+//! | the run's future is dropped   | nothing: workers, jobs and source are dropped    |
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod job;
+mod pool;
+mod queue;
+mod report;
+mod run;
+mod signal;
+
+pub use job::Job;
+pub use pool::Pool;
+pub use queue::{SendError, Sender, TrySendError};
+pub use report::{Abort, Error, Report};
+pub use run::Outputs;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,231 @@
+//! The builder, [`Pool`], and the runs it starts.
+
+use std::future::Future;
+
+use futures_core::{Stream, TryStream};
+use futures_util::TryStreamExt as _;
+use futures_util::stream::FuturesUnordered;
+
+use crate::queue::Sender;
+use crate::report::{Abort, Report};
+use crate::run::{Outputs, Shared, drive, feed, worker};
+
+/// A pool of `workers` async workers fed through a bounded queue, in which the
+/// first error or panic stops everything.
+///
+/// `Pool` is a plain configuration: each `run*` method consumes it and returns
+/// a future that does the whole run when awaited. The workers run inside that
+/// future (a `FuturesUnordered`), so it works under any executor, with no
+/// `Send` or `'static` bound on items, handlers or their futures. Dropping the
+/// future drops every worker, every job in flight and the source with it.
+///
+/// A run ends in one of two ways:
+/// - `Ok(`[`Report`]`)`: the source was exhausted and every item that entered
+///   was handled successfully, exactly once;
+/// - `Err(`[`Abort`]`)`: the first handler error, handler panic or source error
+///   stopped the run. From that moment no new job starts, jobs in flight are
+///   dropped at their next await point, a producer waiting on a full queue is
+///   released with its item, and every item that entered is accounted for.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::Pool;
+/// use futures::stream;
+///
+/// let result = Pool::new(3)
+///     .queue(19)
+///     .run(stream::iter(0..30u32), |request| async move {
+///         if request > 10 {
+///             return Err(format!("request {request} broke"));
+///         }
+///         Ok(request * 2)
+///     })
+///     .await;
+///
+/// let abort = result.unwrap_err();
+/// assert_eq!(abort.error().to_string(), "item 11 failed: request 11 broke");
+/// // Nothing is lost: every request that entered is accounted for.
+/// let handled = abort.report().completed() + 1 + abort.other_errors().len();
+/// assert_eq!(handled + abort.cancelled().len() + abort.unprocessed().len(), abort.entered());
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    workers: usize,
+    capacity: usize,
+    outputs: Outputs,
+}
+
+impl Pool {
+    /// A pool of `workers` workers, with a queue of the same capacity until
+    /// [`queue`](Pool::queue) says otherwise.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `workers` is 0: no item could ever be handled, and a producer
+    /// would wait forever.
+    pub fn new(workers: usize) -> Pool {
+        assert!(
+            workers > 0,
+            "failfast: a pool needs at least one worker, got 0"
+        );
+        Pool {
+            workers,
+            capacity: workers,
+            outputs: Outputs::Collect,
+        }
+    }
+
+    /// Sets how many items may wait in the queue for a free worker. A producer
+    /// that finds the queue full waits (backpressure). At most `capacity +
+    /// workers` items are held by the pool at once.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `capacity` is 0 (a rendezvous queue is not supported: use 1).
+    pub fn queue(self, capacity: usize) -> Pool {
+        assert!(
+            capacity > 0,
+            "failfast: the queue capacity must be at least 1, got 0"
+        );
+        Pool { capacity, ..self }
+    }
+
+    /// Sets what the run keeps of the handlers' outputs (by default, all of
+    /// them, in completion order).
+    pub fn outputs(self, outputs: Outputs) -> Pool {
+        Pool { outputs, ..self }
+    }
+
+    /// The number of workers.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The queue's capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Handles every item of `source` with `handler`, on the pool's workers.
+    ///
+    /// Items are pulled from `source` only when the queue has room, numbered
+    /// 0, 1, 2, … as they enter, and handled by `handler(item)`.
+    ///
+    /// # Errors
+    ///
+    /// Returns an [`Abort`] if a handler returns an error or panics: the first
+    /// such error is its [`error`](Abort::error).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future cancels the run: every job in flight and
+    /// the source are dropped; items in the queue are dropped unhandled.
+    pub fn run<T, S, F, Fut, R, E>(
+        self,
+        source: S,
+        handler: F,
+    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E>>>
+    where
+        S: Stream<Item = T>,
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        self.try_run(futures_util::StreamExt::map(source, Ok), handler)
+    }
+
+    /// Like [`run`](Pool::run), for a fallible source: an `Err` from `source`
+    /// aborts the run with [`Error::Source`](crate::Error::Source).
+    ///
+    /// # Errors
+    ///
+    /// Returns an [`Abort`] if a handler returns an error or panics, or if the
+    /// source returns an error or panics.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`run`](Pool::run).
+    pub fn try_run<T, SE, S, F, Fut, R, E>(
+        self,
+        source: S,
+        handler: F,
+    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>
+    where
+        S: TryStream<Ok = T, Error = SE>,
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        self.run_with(move |tx| feed(source.into_stream(), tx), handler)
+    }
+
+    /// Runs `producer` and the workers together: the producer gets a
+    /// [`Sender`] and puts items in the queue with
+    /// [`send(item).await`](Sender::send), which waits while the queue is full.
+    ///
+    /// Intake ends when the producer's future returns. If the run aborts
+    /// first, the producer's pending and later sends fail at once with a
+    /// [`SendError`](crate::SendError) that hands the item back; a producer
+    /// that is not sending when the workers have all stopped is dropped. An
+    /// `Err` returned by the producer aborts the run with
+    /// [`Error::Source`](crate::Error::Source) (or, if the run had already
+    /// aborted, is kept among [`other_errors`](Abort::other_errors)).
+    ///
+    /// # Errors
+    ///
+    /// Returns an [`Abort`] if a handler returns an error or panics, or if the
+    /// producer returns an error or panics.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future cancels the run: the producer, every job in
+    /// flight and every queued item are dropped.
+    ///
+    /// # Examples
+    ///
+    /// A producer blocked on a full queue is released when the run aborts:
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(2)
+    ///     .queue(1)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             for n in 0.. {
+    ///                 if let Err(refused) = tx.send(n).await {
+    ///                     assert!(refused.into_inner() >= 3);
+    ///                     break;
+    ///                 }
+    ///             }
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n: u64| async move {
+    ///             if n == 2 { Err("two is too many") } else { Ok(n) }
+    ///         },
+    ///     )
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.error().index(), Some(2));
+    /// # });
+    /// ```
+    pub async fn run_with<T, SE, P, PF, F, Fut, R, E>(
+        self,
+        producer: P,
+        handler: F,
+    ) -> Result<Report<R>, Abort<T, R, E, SE>>
+    where
+        P: FnOnce(Sender<T>) -> PF,
+        PF: Future<Output = Result<(), SE>>,
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        let (shared, sender) = Shared::new(self.capacity, self.outputs);
+        let workers: FuturesUnordered<_> = (0..self.workers)
+            .map(|id| worker(id, &shared, &handler))
+            .collect();
+        drive(&shared, producer(sender), workers).await
+    }
+}

@@ -1,0 +1,306 @@
+//! The bounded queue between the source and the workers, and the producer's
+//! handle on it.
+//!
+//! Items travel through an `async_channel` bounded channel. Each item gets its
+//! index as it enters, under a small lock held only for a non-blocking
+//! `try_send`, so indices follow queue order even with several senders on
+//! several threads. Waiting for room is done here rather than inside the
+//! channel, on an `Event` that the workers notify after every receive and that
+//! an abort notifies for good.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use event_listener::Event;
+
+/// An item with the position at which it entered the pool.
+#[derive(Debug)]
+pub(crate) struct Entry<T> {
+    pub(crate) index: usize,
+    pub(crate) item: T,
+}
+
+/// The queue's state shared by the pool and every [`Sender`].
+#[derive(Debug)]
+pub(crate) struct Queue<T> {
+    pub(crate) rx: async_channel::Receiver<Entry<T>>,
+    /// The next index to hand out; also the number of items that entered.
+    next: Mutex<usize>,
+    /// Notified when room frees up, and for good when the queue closes.
+    room: Event,
+    /// Items that entered but will not be handled: taken by a worker after the
+    /// abort, or pulled from a stream source after it.
+    handed_back: Mutex<Vec<Entry<T>>>,
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked (every
+/// critical section here is a few plain assignments).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<T> Queue<T> {
+    pub(crate) fn new(capacity: usize) -> (Arc<Self>, Sender<T>) {
+        let (tx, rx) = async_channel::bounded(capacity);
+        let queue = Arc::new(Queue {
+            rx,
+            next: Mutex::new(0),
+            room: Event::new(),
+            handed_back: Mutex::new(Vec::new()),
+        });
+        let sender = Sender {
+            tx,
+            queue: Arc::clone(&queue),
+        };
+        (queue, sender)
+    }
+
+    /// The number of items that have entered so far.
+    pub(crate) fn entered(&self) -> usize {
+        *lock(&self.next)
+    }
+
+    /// Called by a worker after each receive.
+    pub(crate) fn freed_one(&self) {
+        self.room.notify_additional(1);
+    }
+
+    /// Stops intake for good: senders fail from now on, waiting ones wake up.
+    /// Items already queued can still be received.
+    pub(crate) fn close(&self) {
+        self.rx.close();
+        self.room.notify(usize::MAX);
+    }
+
+    /// Keeps an entry that will not be handled, to return it to the caller.
+    pub(crate) fn hand_back(&self, entry: Entry<T>) {
+        lock(&self.handed_back).push(entry);
+    }
+
+    /// Everything handed back plus everything still queued, in index order.
+    /// Call once no worker runs any more.
+    pub(crate) fn take_unprocessed(&self) -> Vec<(usize, T)> {
+        let mut entries = std::mem::take(&mut *lock(&self.handed_back));
+        while let Ok(entry) = self.rx.try_recv() {
+            entries.push(entry);
+        }
+        entries.sort_unstable_by_key(|e| e.index);
+        entries.into_iter().map(|e| (e.index, e.item)).collect()
+    }
+}
+
+/// The producer's handle on a pool's queue, given to the closure passed to
+/// [`Pool::run_with`](crate::Pool::run_with).
+///
+/// The queue accepts items until the producer's future returns or the run
+/// aborts; from then on every send fails at once and hands the item back.
+/// Items are numbered 0, 1, 2, … in the order they are accepted.
+pub struct Sender<T> {
+    tx: async_channel::Sender<Entry<T>>,
+    queue: Arc<Queue<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Puts `item` in the queue, waiting while the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`SendError`] holding `item` if the run has aborted or its
+    /// intake has closed (also when that happens while this call waits). Once
+    /// that has happened, every later call fails at once.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before it completes, the item was
+    /// not queued (it is dropped with the future) and no index was used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Pool, SendError};
+    ///
+    /// let report = Pool::new(2)
+    ///     .queue(4)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             for n in 0..10 {
+    ///                 tx.send(n).await?;
+    ///             }
+    ///             Ok::<(), SendError<u32>>(())
+    ///         },
+    ///         |n| async move { Ok::<u32, std::io::Error>(n * 2) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.completed(), 10);
+    /// # });
+    /// ```
+    pub async fn send(&self, item: T) -> Result<(), SendError<T>> {
+        let mut item = item;
+        loop {
+            match self.try_send(item) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(back)) => return Err(SendError(back)),
+                Err(TrySendError::Full(back)) => item = back,
+            }
+            let listener = self.queue.room.listen();
+            if self.tx.is_closed() || !self.tx.is_full() {
+                continue;
+            }
+            listener.await;
+        }
+    }
+
+    /// Puts `item` in the queue if there is room now.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`TrySendError::Full`] if the queue is full and
+    /// [`TrySendError::Closed`] if the run has aborted or its intake has
+    /// closed; both hand `item` back.
+    pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        let mut next = lock(&self.queue.next);
+        match self.tx.try_send(Entry { index: *next, item }) {
+            Ok(()) => {
+                *next += 1;
+                Ok(())
+            }
+            Err(async_channel::TrySendError::Full(e)) => Err(TrySendError::Full(e.item)),
+            Err(async_channel::TrySendError::Closed(e)) => Err(TrySendError::Closed(e.item)),
+        }
+    }
+
+    /// Waits until the queue has room, without taking an item; `false` once
+    /// the queue is closed. Used to pull from a stream only when the item can
+    /// go straight in, so the pool never holds an extra item.
+    pub(crate) async fn room(&self) -> bool {
+        loop {
+            if self.tx.is_closed() {
+                return false;
+            }
+            if !self.tx.is_full() {
+                return true;
+            }
+            let listener = self.queue.room.listen();
+            if self.tx.is_closed() || !self.tx.is_full() {
+                continue;
+            }
+            listener.await;
+        }
+    }
+
+    /// Records an item that was pulled from a stream source but could not be
+    /// queued because the run had aborted: it is handed back with the next
+    /// index, so it is not lost.
+    pub(crate) fn hand_back_late(&self, item: T) {
+        let mut next = lock(&self.queue.next);
+        self.queue.hand_back(Entry { index: *next, item });
+        *next += 1;
+    }
+
+    /// The number of items waiting in the queue (not counting those in flight).
+    pub fn len(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Whether the queue holds no waiting item.
+    pub fn is_empty(&self) -> bool {
+        self.tx.is_empty()
+    }
+
+    /// The queue's capacity, as set by [`Pool::queue`](crate::Pool::queue).
+    pub fn capacity(&self) -> usize {
+        self.tx.capacity().unwrap_or(usize::MAX)
+    }
+
+    /// Whether the queue has stopped accepting items (the run aborted or its
+    /// intake closed).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("is_closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// The error of [`Sender::send`]: the pool no longer accepts items. Holds the
+/// item that could not be sent.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub struct SendError<T>(pub T);
+
+impl<T> SendError<T> {
+    /// Returns the item that could not be sent.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sending into a stopped pool")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+/// The error of [`Sender::try_send`]. Holds the item that could not be sent.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum TrySendError<T> {
+    /// The queue is full right now.
+    Full(T),
+    /// The pool no longer accepts items.
+    Closed(T),
+}
+
+impl<T> TrySendError<T> {
+    /// Returns the item that could not be sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(item) | TrySendError::Closed(item) => item,
+        }
+    }
+
+    /// Whether the queue was full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, TrySendError::Full(_))
+    }
+
+    /// Whether the pool no longer accepts items.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, TrySendError::Closed(_))
+    }
+}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("sending into a full queue"),
+            TrySendError::Closed(_) => f.write_str("sending into a stopped pool"),
+        }
+    }
+}
+
+impl<T> std::error::Error for TrySendError<T> {}
