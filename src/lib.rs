@@ -63,18 +63,24 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod executor;
 mod job;
 mod pool;
 mod queue;
 mod report;
 mod run;
 mod signal;
+mod spawn;
 
+#[cfg(feature = "smol")]
+pub use executor::SmolGlobal;
+pub use executor::{Executor, Task};
 pub use job::Job;
-pub use pool::Pool;
+pub use pool::{Inline, Pool};
 pub use queue::{SendError, Sender, TrySendError};
 pub use report::{Abort, Error, Report};
 pub use run::Outputs;
+pub use spawn::Spawned;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -6,9 +6,11 @@ use futures_core::{Stream, TryStream};
 use futures_util::TryStreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
+use crate::executor::Executor;
 use crate::queue::Sender;
 use crate::report::{Abort, Report};
 use crate::run::{Outputs, Shared, drive, feed, worker};
+use crate::spawn::Spawned;
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
 /// first error or panic stops everything.
@@ -52,11 +54,17 @@ use crate::run::{Outputs, Shared, drive, feed, worker};
 /// # });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pool {
-    workers: usize,
-    capacity: usize,
-    outputs: Outputs,
+pub struct Pool<M = Inline> {
+    pub(crate) workers: usize,
+    pub(crate) capacity: usize,
+    pub(crate) outputs: Outputs,
+    pub(crate) mode: M,
 }
+
+/// The default mode of a [`Pool`]: every worker runs inside the run's own
+/// future, under whatever executor polls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Inline;
 
 impl Pool {
     /// A pool of `workers` workers, with a queue of the same capacity until
@@ -75,9 +83,12 @@ impl Pool {
             workers,
             capacity: workers,
             outputs: Outputs::Collect,
+            mode: Inline,
         }
     }
+}
 
+impl<M> Pool<M> {
     /// Sets how many items may wait in the queue for a free worker. A producer
     /// that finds the queue full waits (backpressure). At most `capacity +
     /// workers` items are held by the pool at once.
@@ -85,7 +96,7 @@ impl Pool {
     /// # Panics
     ///
     /// Panics if `capacity` is 0 (a rendezvous queue is not supported: use 1).
-    pub fn queue(self, capacity: usize) -> Pool {
+    pub fn queue(self, capacity: usize) -> Pool<M> {
         assert!(
             capacity > 0,
             "failfast: the queue capacity must be at least 1, got 0"
@@ -95,7 +106,7 @@ impl Pool {
 
     /// Sets what the run keeps of the handlers' outputs (by default, all of
     /// them, in completion order).
-    pub fn outputs(self, outputs: Outputs) -> Pool {
+    pub fn outputs(self, outputs: Outputs) -> Pool<M> {
         Pool { outputs, ..self }
     }
 
@@ -109,6 +120,26 @@ impl Pool {
         self.capacity
     }
 
+    /// Switches to spawned workers: each worker runs as a task spawned on
+    /// `executor`, for real parallelism on a multi-threaded executor. Items,
+    /// outputs, errors, the handler and its futures must then be `Send +
+    /// 'static`. Everything else (errors, accounting, cancellation) is the
+    /// same as inline.
+    ///
+    /// When the run ends, every worker has ended. When the run's future is
+    /// dropped, every worker is told to stop and drops its job at its next
+    /// poll; no worker is detached.
+    pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>> {
+        Pool {
+            workers: self.workers,
+            capacity: self.capacity,
+            outputs: self.outputs,
+            mode: Spawned(executor),
+        }
+    }
+}
+
+impl Pool<Inline> {
     /// Handles every item of `source` with `handler`, on the pool's workers.
     ///
     /// Items are pulled from `source` only when the queue has room, numbered

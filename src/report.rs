@@ -46,6 +46,14 @@ pub enum Error<E, SE = Infallible> {
         /// The panic's message, or `Box<dyn Any>` if it was not a string.
         message: String,
     },
+    /// The executor dropped the task of spawned worker `worker` before it
+    /// finished (a runtime shutting down, say); its job, if any, is counted
+    /// as cancelled.
+    #[error("worker {worker} was dropped by its executor")]
+    WorkerLost {
+        /// The worker's number.
+        worker: usize,
+    },
 }
 
 impl<E, SE> Error<E, SE> {
@@ -53,7 +61,7 @@ impl<E, SE> Error<E, SE> {
     pub fn index(&self) -> Option<usize> {
         match self {
             Error::Failed { index, .. } | Error::Panicked { index, .. } => Some(*index),
-            Error::Source { .. } | Error::SourcePanicked { .. } => None,
+            Error::Source { .. } | Error::SourcePanicked { .. } | Error::WorkerLost { .. } => None,
         }
     }
 

@@ -131,6 +131,30 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     }
 }
 
+/// How a worker ended, as the run sees it.
+pub(crate) enum WorkerExit {
+    /// The worker loop returned.
+    Finished,
+    /// The executor dropped the worker's task before it finished.
+    Lost(usize),
+}
+
+/// Records a job as cancelled if it is dropped before its outcome is known:
+/// when the run aborts, or when the worker itself is dropped mid-job.
+struct InFlight<'a, T, R, E, SE> {
+    shared: &'a Shared<T, R, E, SE>,
+    index: usize,
+    armed: bool,
+}
+
+impl<T, R, E, SE> Drop for InFlight<'_, T, R, E, SE> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared.cancelled(self.index);
+        }
+    }
+}
+
 /// What became of one job.
 enum Outcome<R, E> {
     Done(Result<R, E>),
@@ -145,7 +169,8 @@ pub(crate) async fn worker<T, R, E, SE, F, Fut>(
     id: usize,
     shared: &Shared<T, R, E, SE>,
     handler: &F,
-) where
+) -> WorkerExit
+where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<R, E>>,
 {
@@ -159,20 +184,29 @@ pub(crate) async fn worker<T, R, E, SE, F, Fut>(
             });
             match next.await {
                 Some(entry) => entry,
-                None => return,
+                None => return WorkerExit::Finished,
             }
         };
         shared.queue.freed_one();
         if shared.abort.is_raised() {
             // Decided before this job could start: it is handed back.
             shared.queue.hand_back(entry);
-            return;
+            return WorkerExit::Finished;
         }
         let Entry { index, item } = entry;
         let job = Job::new(index, id);
         let job_future = match job.enter(|| handler(item)) {
             Ok(job_future) => job_future,
-            Err(message) => return shared.fail(Error::Panicked { index, message }),
+            Err(message) => {
+                shared.fail(Error::Panicked { index, message });
+                return WorkerExit::Finished;
+            }
+        };
+        // Declared before the job's future, so dropped after it.
+        let mut in_flight = InFlight {
+            shared,
+            index,
+            armed: true,
         };
         let mut slot = pin!(Some(job_future));
         let outcome = poll_fn(|cx| {
@@ -188,13 +222,21 @@ pub(crate) async fn worker<T, R, E, SE, F, Fut>(
         .await;
         // Drop the job's future here, where a panicking destructor is caught.
         let dropped = job.enter(|| slot.set(None));
+        in_flight.armed = false;
         match (outcome, dropped) {
             (Outcome::Done(Ok(output)), Ok(())) => shared.complete(index, output),
-            (Outcome::Done(Err(source)), _) => return shared.fail(Error::Failed { index, source }),
-            (Outcome::Panicked(message), _) | (_, Err(message)) => {
-                return shared.fail(Error::Panicked { index, message });
+            (Outcome::Done(Err(source)), _) => {
+                shared.fail(Error::Failed { index, source });
+                return WorkerExit::Finished;
             }
-            (Outcome::Cancelled, Ok(())) => return shared.cancelled(index),
+            (Outcome::Panicked(message), _) | (_, Err(message)) => {
+                shared.fail(Error::Panicked { index, message });
+                return WorkerExit::Finished;
+            }
+            (Outcome::Cancelled, Ok(())) => {
+                shared.cancelled(index);
+                return WorkerExit::Finished;
+            }
         }
     }
 }
@@ -235,15 +277,21 @@ pub(crate) async fn drive<T, R, E, SE, P, W>(
 ) -> Result<Report<R>, Abort<T, R, E, SE>>
 where
     P: Future<Output = Result<(), SE>>,
-    W: Future<Output = ()>,
+    W: Future<Output = WorkerExit>,
 {
+    // If the run's future is dropped mid-run, every worker is told to stop,
+    // wherever it runs.
+    let _stop = StopOnDrop(&shared.abort, &shared.queue);
     let mut producer = pin!(Some(producer));
     let mut workers = workers;
     poll_fn(|cx| {
         poll_producer(producer.as_mut(), shared, cx);
         loop {
             match workers.poll_next_unpin(cx) {
-                Poll::Ready(Some(())) => {}
+                Poll::Ready(Some(WorkerExit::Finished)) => {}
+                Poll::Ready(Some(WorkerExit::Lost(worker))) => {
+                    shared.fail(Error::WorkerLost { worker });
+                }
                 Poll::Ready(None) => break,
                 Poll::Pending => return Poll::Pending,
             }
@@ -265,6 +313,16 @@ where
     })
     .await;
     shared.finish()
+}
+
+/// Raises the abort signal and closes the queue when dropped.
+struct StopOnDrop<'a, T>(&'a Signal, &'a Queue<T>);
+
+impl<T> Drop for StopOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.0.raise();
+        self.1.close();
+    }
 }
 
 /// Polls the producer if it is still running, and records its end.

@@ -1,0 +1,484 @@
+//! One suite, run on every executor: inline under `futures::executor::block_on`,
+//! and spawned on smol (1 and 2 threads), tokio (current-thread and
+//! multi-thread), async-std (through a closure) and `futures`' `ThreadPool`.
+//!
+//! The scenarios are written once, in `conformance!`; each executor's module
+//! supplies `pool(workers, capacity)` and `block_on(future)`. Handlers are
+//! `Send + 'static` so every mode can run them.
+
+#![cfg(all(feature = "smol", feature = "tokio", feature = "futures-executor"))]
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use common::{DropCounter, IndexSet, Live, LiveCounter, PLANNED, check_accounting, check_all_once};
+use failfast::{Error, Pool, SendError, Task};
+use proptest::prelude::*;
+
+/// How many cases the property test runs on each executor.
+const CASES: u32 = 500;
+
+macro_rules! conformance {
+    (inline: $inline:expr) => {
+        /// Inline, every worker runs in one task: the failure and the abort
+        /// decision happen in the same poll.
+        const INLINE: bool = $inline;
+
+        #[test]
+        fn seed_scenario() {
+            let started = IndexSet::new();
+            let result = block_on({
+                let started = started.clone();
+                pool(3, 19).run_with(
+                    |tx| async move {
+                        for request in 0..30usize {
+                            tx.send(request).await?;
+                        }
+                        Ok::<(), SendError<usize>>(())
+                    },
+                    move |request| {
+                        let started = started.clone();
+                        async move {
+                            started.insert_once(request);
+                            smol::Timer::after(Duration::from_millis(10)).await;
+                            if request > 10 {
+                                return Err(format!("request {request} broke"));
+                            }
+                            Ok(request)
+                        }
+                    },
+                )
+            });
+            let abort = result.unwrap_err();
+            assert_eq!(abort.to_string(), "item 11 failed: request 11 broke");
+            assert_eq!(abort.entered(), 30);
+            check_accounting(&abort);
+            // Three workers: at most 13 and 14 ran beside 11 when it failed.
+            assert!(started.snapshot().iter().all(|&i| i <= 13), "{:?}", started.snapshot());
+            for (index, request) in abort.unprocessed() {
+                assert_eq!(index, request);
+                assert!(!started.contains(*index));
+            }
+        }
+
+        #[test]
+        fn blocked_producer_is_released() {
+            let blocked = Arc::new(AtomicBool::new(false));
+            let refused = Arc::new(AtomicUsize::new(usize::MAX));
+            let result = block_on({
+                let (blocked, refused) = (Arc::clone(&blocked), Arc::clone(&refused));
+                let blocked_in_job = Arc::clone(&blocked);
+                pool(1, 1).run_with(
+                    move |tx| async move {
+                        for n in 0..100usize {
+                            if n == 2 {
+                                // Item 0 is in flight and item 1 fills the queue.
+                                blocked.store(true, Ordering::SeqCst);
+                            }
+                            if let Err(SendError(back)) = tx.send(n).await {
+                                refused.store(back, Ordering::SeqCst);
+                                return Ok(());
+                            }
+                        }
+                        Ok::<(), std::convert::Infallible>(())
+                    },
+                    move |n: usize| {
+                        let blocked = Arc::clone(&blocked_in_job);
+                        async move {
+                            while !blocked.load(Ordering::SeqCst) {
+                                smol::Timer::after(Duration::from_millis(1)).await;
+                            }
+                            // Give the producer time to park on the full queue.
+                            smol::Timer::after(Duration::from_millis(20)).await;
+                            Err::<(), String>(format!("job {n} fails"))
+                        }
+                    },
+                )
+            });
+            let abort = result.unwrap_err();
+            assert_eq!(abort.error().index(), Some(0));
+            assert_eq!(refused.load(Ordering::SeqCst), 2, "the blocked send handed item 2 back");
+            assert_eq!(abort.entered(), 2);
+            assert_eq!(abort.unprocessed().len(), 1);
+            check_accounting(&abort);
+        }
+
+        #[test]
+        fn never_completing_jobs_are_dropped() {
+            let dropped = DropCounter::new();
+            let result = block_on({
+                let dropped = dropped.clone();
+                pool(4, 8).run(futures::stream::iter(0..20usize), move |n| {
+                    let guard = dropped.guard();
+                    async move {
+                        let _guard = guard;
+                        if n == 3 {
+                            smol::Timer::after(Duration::from_millis(20)).await;
+                            return Err("job 3 fails");
+                        }
+                        futures::future::pending::<()>().await;
+                        Ok(())
+                    }
+                })
+            });
+            let abort = result.unwrap_err();
+            assert_eq!(abort.error().index(), Some(3));
+            assert_eq!(abort.cancelled(), &[0, 1, 2]);
+            // The three pending jobs and the failing one were all dropped.
+            assert_eq!(dropped.dropped(), 4);
+            check_accounting(&abort);
+        }
+
+        #[test]
+        fn nothing_starts_after_the_first_error() {
+            for workers in [1, 2, 5] {
+                let started = IndexSet::new();
+                let failed = Arc::new(AtomicBool::new(false));
+                let after = Arc::new(AtomicUsize::new(0));
+                let result = block_on({
+                    let (started, failed, after) = (started.clone(), failed.clone(), after.clone());
+                    pool(workers, 4).run(futures::stream::iter(0..200usize), move |n| {
+                        let (started, failed, after) = (started.clone(), failed.clone(), after.clone());
+                        async move {
+                            if failed.load(Ordering::SeqCst) {
+                                after.fetch_add(1, Ordering::SeqCst);
+                            }
+                            started.insert_once(n);
+                            common::yield_times(n % 3).await;
+                            if n == 40 {
+                                failed.store(true, Ordering::SeqCst);
+                                return Err("job 40 fails");
+                            }
+                            Ok(())
+                        }
+                    })
+                });
+                let abort = result.unwrap_err();
+                assert_eq!(abort.error().index(), Some(40));
+                check_accounting(&abort);
+                // Jobs that started between the failure and the abort decision
+                // can only be the other workers' (spawned mode), never more.
+                let racing = if INLINE { 0 } else { workers - 1 };
+                assert!(after.load(Ordering::SeqCst) <= racing);
+                // No handed-back item was ever started; every started one is
+                // completed, failed or cancelled.
+                for (index, _) in abort.unprocessed() {
+                    assert!(!started.contains(*index), "unprocessed item {index} had started");
+                }
+                let finished = abort.report().completed() + 1 + abort.other_errors().len() + abort.cancelled().len();
+                assert_eq!(started.len(), finished);
+            }
+        }
+
+        #[test]
+        fn success_handles_every_item_exactly_once() {
+            for (workers, capacity, n) in [(1, 1, 50), (3, 2, 200), (8, 64, 1000)] {
+                let started = IndexSet::new();
+                let report = block_on({
+                    let started = started.clone();
+                    pool(workers, capacity).run(futures::stream::iter(0..n), move |x: usize| {
+                        let started = started.clone();
+                        async move {
+                            started.insert_once(x);
+                            common::yield_times(x % 4).await;
+                            Ok::<usize, String>(x * 2)
+                        }
+                    })
+                })
+                .unwrap();
+                check_all_once(&report, n);
+                assert!(report.outputs().iter().all(|(i, out)| *out == i * 2));
+                assert_eq!(started.len(), n);
+            }
+        }
+
+        #[test]
+        fn a_panic_is_an_error() {
+            common::quiet_planned_panics();
+            let result = block_on(pool(3, 4).run(futures::stream::iter(0..50usize), |n| async move {
+                common::yield_times(n % 2).await;
+                if n == 7 {
+                    panic!("{PLANNED}: job {n}");
+                }
+                Ok::<(), String>(())
+            }));
+            let abort = result.unwrap_err();
+            match abort.error() {
+                Error::Panicked { index, message } => {
+                    assert_eq!(*index, 7);
+                    assert_eq!(message, &format!("{PLANNED}: job 7"));
+                }
+                other => panic!("expected a panic error, got {other:?}"),
+            }
+            check_accounting(&abort);
+        }
+
+        #[test]
+        fn dropping_the_run_cancels_everything() {
+            let in_flight = DropCounter::new();
+            let handler_gone = DropCounter::new();
+            let started = Arc::new(AtomicUsize::new(0));
+            let items = LiveCounter::new();
+            let run = {
+                let (in_flight, started, items) = (in_flight.clone(), started.clone(), items.clone());
+                let handler_guard = handler_gone.guard();
+                pool(3, 5).run(
+                    futures::stream::iter(0..100usize).map(move |i| Live::new(i, &items)),
+                    move |item: Live| {
+                        let _keep = &handler_guard;
+                        let guard = in_flight.guard();
+                        started.fetch_add(1, Ordering::SeqCst);
+                        async move {
+                            let _guard = guard;
+                            let _item = item;
+                            futures::future::pending::<Result<(), String>>().await
+                        }
+                    },
+                )
+            };
+            // Drive the run until every worker holds a job, then drop it.
+            block_on(async {
+                let mut run = Box::pin(run);
+                while started.load(Ordering::SeqCst) < 3 {
+                    futures::future::select(run.as_mut(), smol::Timer::after(Duration::from_millis(1))).await;
+                }
+                drop(run);
+                // Spawned workers drop their jobs at their next poll.
+                while in_flight.dropped() < 3 || handler_gone.dropped() < 1 || items.live() > 0 {
+                    smol::Timer::after(Duration::from_millis(1)).await;
+                }
+            });
+            assert_eq!(started.load(Ordering::SeqCst), 3);
+            assert_eq!(in_flight.dropped(), 3);
+            assert_eq!(handler_gone.dropped(), 1, "the handler (and with it every worker) is gone");
+            assert_eq!(items.live(), 0, "queued items were dropped");
+            assert!(items.max() <= 3 + 5);
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            #[test]
+            fn property(
+                workers in 1usize..16,
+                capacity in 1usize..32,
+                n in 0usize..300,
+                fail_at in proptest::option::of(0usize..400),
+                panics in any::<bool>(),
+                seed in any::<u64>(),
+            ) {
+                common::quiet_planned_panics();
+                let live = LiveCounter::new();
+                let started = IndexSet::new();
+                let result = block_on({
+                    let (live, started) = (live.clone(), started.clone());
+                    pool(workers, capacity).run(
+                        futures::stream::iter(0..n).map(move |i| Live::new(i, &live)),
+                        move |item: Live| {
+                            let started = started.clone();
+                            async move {
+                                let index = item.index();
+                                started.insert_once(index);
+                                common::yield_times((common::mix(seed, index) % 4) as usize).await;
+                                if Some(index) == fail_at {
+                                    if panics {
+                                        panic!("{PLANNED}: item {index}");
+                                    }
+                                    return Err(format!("item {index} fails"));
+                                }
+                                drop(item);
+                                Ok(index)
+                            }
+                        },
+                    )
+                });
+                prop_assert!(live.max() <= capacity + workers, "held {} > {} + {}", live.max(), capacity, workers);
+                match result {
+                    Ok(report) => {
+                        prop_assert!(fail_at.is_none_or(|f| f >= n));
+                        check_all_once(&report, n);
+                        prop_assert!(report.outputs().iter().all(|(i, out)| i == out));
+                    }
+                    Err(abort) => {
+                        let f = fail_at.expect("a failure was planned");
+                        prop_assert!(f < n);
+                        prop_assert_eq!(abort.error().index(), Some(f));
+                        prop_assert_eq!(abort.error().panic_message().is_some(), panics);
+                        check_accounting(&abort);
+                        for (index, item) in abort.unprocessed() {
+                            prop_assert_eq!(*index, item.index());
+                            prop_assert!(!started.contains(*index));
+                        }
+                    }
+                }
+                prop_assert!(live.live() == 0 || live.live() <= capacity + workers);
+            }
+        }
+    };
+}
+
+use futures::StreamExt as _;
+
+/// Races `future` against the watchdog.
+fn guarded<F: std::future::Future>(future: F) -> impl std::future::Future<Output = F::Output> {
+    common::watchdog("conformance", future)
+}
+
+mod inline {
+    use super::*;
+
+    fn pool(workers: usize, capacity: usize) -> Pool {
+        Pool::new(workers).queue(capacity)
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        futures::executor::block_on(guarded(future))
+    }
+
+    conformance!(inline: true);
+}
+
+/// A smol executor served by `threads` threads, for the whole test binary.
+fn smol_executor(threads: usize) -> Arc<smol::Executor<'static>> {
+    let executor = Arc::new(smol::Executor::new());
+    for _ in 0..threads {
+        let executor = Arc::clone(&executor);
+        std::thread::spawn(move || smol::block_on(executor.run(futures::future::pending::<()>())));
+    }
+    executor
+}
+
+mod smol_1_thread {
+    use super::*;
+
+    static EXECUTOR: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| smol_executor(1));
+
+    fn pool(
+        workers: usize,
+        capacity: usize,
+    ) -> Pool<failfast::Spawned<Arc<smol::Executor<'static>>>> {
+        Pool::new(workers)
+            .queue(capacity)
+            .spawn_on(Arc::clone(&EXECUTOR))
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        smol::block_on(guarded(future))
+    }
+
+    conformance!(inline: false);
+}
+
+mod smol_2_threads {
+    use super::*;
+
+    static EXECUTOR: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| smol_executor(2));
+
+    fn pool(
+        workers: usize,
+        capacity: usize,
+    ) -> Pool<failfast::Spawned<Arc<smol::Executor<'static>>>> {
+        Pool::new(workers)
+            .queue(capacity)
+            .spawn_on(Arc::clone(&EXECUTOR))
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        smol::block_on(guarded(future))
+    }
+
+    conformance!(inline: false);
+}
+
+mod tokio_current_thread {
+    use super::*;
+
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+    }
+
+    fn pool(workers: usize, capacity: usize) -> Pool<failfast::Spawned<tokio::runtime::Handle>> {
+        let handle = RUNTIME.with(|rt| rt.handle().clone());
+        Pool::new(workers).queue(capacity).spawn_on(handle)
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        RUNTIME.with(|rt| rt.block_on(guarded(future)))
+    }
+
+    conformance!(inline: false);
+}
+
+mod tokio_multi_thread {
+    use super::*;
+
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    });
+
+    fn pool(workers: usize, capacity: usize) -> Pool<failfast::Spawned<tokio::runtime::Handle>> {
+        Pool::new(workers)
+            .queue(capacity)
+            .spawn_on(RUNTIME.handle().clone())
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        RUNTIME.block_on(guarded(future))
+    }
+
+    conformance!(inline: false);
+}
+
+mod async_std_closure {
+    use super::*;
+
+    fn spawn(task: Task) {
+        async_std::task::spawn(task);
+    }
+
+    fn pool(workers: usize, capacity: usize) -> Pool<failfast::Spawned<fn(Task)>> {
+        Pool::new(workers)
+            .queue(capacity)
+            .spawn_on(spawn as fn(Task))
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        async_std::task::block_on(guarded(future))
+    }
+
+    conformance!(inline: false);
+}
+
+mod futures_thread_pool {
+    use super::*;
+
+    static POOL: LazyLock<futures::executor::ThreadPool> = LazyLock::new(|| {
+        futures::executor::ThreadPool::builder()
+            .pool_size(2)
+            .create()
+            .expect("a thread pool")
+    });
+
+    fn pool(
+        workers: usize,
+        capacity: usize,
+    ) -> Pool<failfast::Spawned<futures::executor::ThreadPool>> {
+        Pool::new(workers).queue(capacity).spawn_on(POOL.clone())
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        futures::executor::block_on(guarded(future))
+    }
+
+    conformance!(inline: false);
+}
