@@ -48,6 +48,45 @@
 //! # });
 //! ```
 //!
+//! # Runtime support
+//!
+//! A [`Pool`] runs its workers *inline* by default: inside the run's own
+//! future, so under any executor and with no `Send` or `'static` bounds, but
+//! on one thread. [`Pool::spawn_on`] runs each worker as a task on an
+//! [`Executor`] instead, for real parallelism, with the same guarantees: when
+//! the run ends or its future is dropped, no worker is left running.
+//!
+//! ```
+//! # futures::executor::block_on(async {
+//! use failfast::{Pool, Task};
+//!
+//! // Any executor, through a closure: here a thread per worker.
+//! let spawn = |task: Task| {
+//!     std::thread::spawn(move || futures::executor::block_on(task));
+//! };
+//! let report = Pool::new(2)
+//!     .spawn_on(spawn)
+//!     .run(futures::stream::iter(1..=100u64), |n| async move {
+//!         Ok::<u64, std::io::Error>((1..=n).sum())
+//!     })
+//!     .await
+//!     .unwrap();
+//! assert_eq!(report.completed(), 100);
+//! # });
+//! ```
+//!
+//! # Feature flags
+//!
+//! None is on by default.
+//!
+//! - `smol`: [`Executor`] for `smol::Executor` (owned, in an `Arc`, or
+//!   `&'static`) and for smol's global executor, `SmolGlobal`.
+//! - `tokio`: [`Executor`] for `tokio::runtime::Handle` (current-thread and
+//!   multi-thread runtimes).
+//! - `futures-executor`: [`Executor`] for `futures::executor::ThreadPool`.
+//!
+//! Any other executor (async-std, say) plugs in with an `Fn(Task)` closure.
+//!
 //! # Outcomes
 //!
 //! | what happens                  | the run returns                                  |
@@ -56,6 +95,7 @@
 //! | a job returns `Err`           | `Err(Abort)` with [`Error::Failed`]              |
 //! | a job panics                  | `Err(Abort)` with [`Error::Panicked`]            |
 //! | the source returns `Err`      | `Err(Abort)` with [`Error::Source`]              |
+//! | an executor drops a worker    | `Err(Abort)` with [`Error::WorkerLost`]          |
 //! | the run's future is dropped   | nothing: workers, jobs and source are dropped    |
 
 #![forbid(unsafe_code)]
