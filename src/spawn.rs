@@ -31,15 +31,6 @@ impl<X> fmt::Debug for Spawned<X> {
     }
 }
 
-impl<X> PartialEq for Spawned<X> {
-    /// Executors are not compared: two spawned modes are equal.
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl<X> Eq for Spawned<X> {}
-
 const RUNNING: u8 = 0;
 const FINISHED: u8 = 1;
 const LOST: u8 = 2;

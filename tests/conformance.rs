@@ -351,47 +351,35 @@ fn smol_executor(threads: usize) -> Arc<smol::Executor<'static>> {
     executor
 }
 
-mod smol_1_thread {
-    use super::*;
+/// A module running the suite on a smol executor served by `$threads` threads.
+macro_rules! smol_mode {
+    ($name:ident, $threads:expr) => {
+        mod $name {
+            use super::*;
 
-    static EXECUTOR: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| smol_executor(1));
+            static EXECUTOR: LazyLock<Arc<smol::Executor<'static>>> =
+                LazyLock::new(|| smol_executor($threads));
 
-    fn pool(
-        workers: usize,
-        capacity: usize,
-    ) -> Pool<failfast::Spawned<Arc<smol::Executor<'static>>>> {
-        Pool::new(workers)
-            .queue(capacity)
-            .spawn_on(Arc::clone(&EXECUTOR))
-    }
+            fn pool(
+                workers: usize,
+                capacity: usize,
+            ) -> Pool<failfast::Spawned<Arc<smol::Executor<'static>>>> {
+                Pool::new(workers)
+                    .queue(capacity)
+                    .spawn_on(Arc::clone(&EXECUTOR))
+            }
 
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        smol::block_on(guarded(future))
-    }
+            fn block_on<F: std::future::Future>(future: F) -> F::Output {
+                smol::block_on(guarded(future))
+            }
 
-    conformance!(inline: false);
+            conformance!(inline: false);
+        }
+    };
 }
 
-mod smol_2_threads {
-    use super::*;
-
-    static EXECUTOR: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| smol_executor(2));
-
-    fn pool(
-        workers: usize,
-        capacity: usize,
-    ) -> Pool<failfast::Spawned<Arc<smol::Executor<'static>>>> {
-        Pool::new(workers)
-            .queue(capacity)
-            .spawn_on(Arc::clone(&EXECUTOR))
-    }
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        smol::block_on(guarded(future))
-    }
-
-    conformance!(inline: false);
-}
+smol_mode!(smol_1_thread, 1);
+smol_mode!(smol_2_threads, 2);
 
 mod tokio_current_thread {
     use super::*;

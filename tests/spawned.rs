@@ -171,6 +171,18 @@ async fn one_run<X: failfast::Executor>(pool: Pool<failfast::Spawned<X>>, seed: 
     }
 }
 
+/// `runs` small random runs, one after the other, on pools made by `spawn`.
+async fn stress_on<X: failfast::Executor>(
+    runs: usize,
+    spawn: impl Fn(Pool) -> Pool<failfast::Spawned<X>>,
+) {
+    for seed in 0..runs as u64 {
+        let workers = 1 + (mix(seed, 100) % 6) as usize;
+        let capacity = 1 + (mix(seed, 101) % 5) as usize;
+        one_run(spawn(Pool::new(workers).queue(capacity)), seed).await;
+    }
+}
+
 /// Many small random runs on the multi-threaded executors, to shake out races.
 #[test]
 fn stress_many_small_runs() {
@@ -189,7 +201,7 @@ fn stress_many_small_runs() {
             })
         })
         .collect();
-    drop(threads);
+    drop(threads); // detached: they serve the executor until the process ends
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
@@ -199,40 +211,22 @@ fn stress_many_small_runs() {
         .create()
         .unwrap();
 
-    smol::block_on(watchdog("stress on smol", async {
-        for seed in 0..per_executor as u64 {
-            let workers = 1 + (mix(seed, 100) % 6) as usize;
-            let capacity = 1 + (mix(seed, 101) % 5) as usize;
-            one_run(
-                Pool::new(workers)
-                    .queue(capacity)
-                    .spawn_on(Arc::clone(&smol_executor)),
-                seed,
-            )
-            .await;
-        }
-    }));
-    tokio.block_on(watchdog("stress on tokio", async {
-        for seed in 0..per_executor as u64 {
-            let workers = 1 + (mix(seed, 100) % 6) as usize;
-            let capacity = 1 + (mix(seed, 101) % 5) as usize;
-            let handle = tokio::runtime::Handle::current();
-            one_run(Pool::new(workers).queue(capacity).spawn_on(handle), seed).await;
-        }
-    }));
-    futures::executor::block_on(watchdog("stress on a ThreadPool", async {
-        for seed in 0..per_executor as u64 {
-            let workers = 1 + (mix(seed, 100) % 6) as usize;
-            let capacity = 1 + (mix(seed, 101) % 5) as usize;
-            one_run(
-                Pool::new(workers)
-                    .queue(capacity)
-                    .spawn_on(thread_pool.clone()),
-                seed,
-            )
-            .await;
-        }
-    }));
+    smol::block_on(watchdog(
+        "stress on smol",
+        stress_on(per_executor, |pool| {
+            pool.spawn_on(Arc::clone(&smol_executor))
+        }),
+    ));
+    tokio.block_on(watchdog(
+        "stress on tokio",
+        stress_on(per_executor, |pool| {
+            pool.spawn_on(tokio::runtime::Handle::current())
+        }),
+    ));
+    futures::executor::block_on(watchdog(
+        "stress on a ThreadPool",
+        stress_on(per_executor, |pool| pool.spawn_on(thread_pool.clone())),
+    ));
     eprintln!(
         "stress: {} runs in {:.2?}",
         per_executor * 3,
