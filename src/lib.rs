@@ -96,6 +96,12 @@
 //! | a job panics                  | `Err(Abort)` with [`Error::Panicked`]            |
 //! | the source returns `Err`      | `Err(Abort)` with [`Error::Source`]              |
 //! | an executor drops a worker    | `Err(Abort)` with [`Error::WorkerLost`]          |
+//! | [`Control::close`]            | `Ok(Report)` with `closed_early()`               |
+//! | [`Control::abort`], deadline  | `Err(Abort)` with [`Error::Aborted`]             |
+//!
+//! [`Policy`] decides when item errors stop the run: the first one (the
+//! default), the `n`-th, or never (every item is tried and every error comes
+//! back in the [`Abort`]).
 //! | the run's future is dropped   | nothing: workers, jobs and source are dropped    |
 
 #![forbid(unsafe_code)]
@@ -103,6 +109,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod control;
 mod executor;
 mod job;
 mod pool;
@@ -112,6 +119,7 @@ mod run;
 mod signal;
 mod spawn;
 
+pub use control::{Control, Policy, Progress};
 #[cfg(feature = "smol")]
 pub use executor::SmolGlobal;
 pub use executor::{Executor, Task};

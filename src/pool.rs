@@ -1,11 +1,14 @@
 //! The builder, [`Pool`], and the runs it starts.
 
+use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use futures_core::{Stream, TryStream};
 use futures_util::TryStreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
+use crate::control::{Control, OnProgress, Policy, Progress};
 use crate::executor::Executor;
 use crate::queue::Sender;
 use crate::report::{Abort, Report};
@@ -53,12 +56,51 @@ use crate::spawn::Spawned;
 /// assert_eq!(handled + abort.cancelled().len() + abort.unprocessed().len(), abort.entered());
 /// # });
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pool<M = Inline> {
     pub(crate) workers: usize,
+    pub(crate) settings: Settings,
+    pub(crate) mode: M,
+}
+
+/// A run's settings, apart from the worker count and the mode.
+#[derive(Clone)]
+pub(crate) struct Settings {
     pub(crate) capacity: usize,
     pub(crate) outputs: Outputs,
-    pub(crate) mode: M,
+    pub(crate) policy: Policy,
+    pub(crate) control: Option<Control>,
+    pub(crate) on_progress: Option<OnProgress>,
+}
+
+impl PartialEq for Settings {
+    /// Equal when the numbers are, and the control and the callback are the
+    /// same ones.
+    fn eq(&self, other: &Self) -> bool {
+        self.capacity == other.capacity
+            && self.outputs == other.outputs
+            && self.policy == other.policy
+            && match (&self.control, &other.control) {
+                (Some(a), Some(b)) => Arc::ptr_eq(&a.state, &b.state),
+                (a, b) => a.is_none() && b.is_none(),
+            }
+            && match (&self.on_progress, &other.on_progress) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("capacity", &self.capacity)
+            .field("outputs", &self.outputs)
+            .field("policy", &self.policy)
+            .field("control", &self.control)
+            .field("on_progress", &self.on_progress.as_ref().map(|_| ".."))
+            .finish()
+    }
 }
 
 /// The default mode of a [`Pool`]: every worker runs inside the run's own
@@ -81,8 +123,13 @@ impl Pool {
         );
         Pool {
             workers,
-            capacity: workers,
-            outputs: Outputs::Collect,
+            settings: Settings {
+                capacity: workers,
+                outputs: Outputs::CompletionOrder,
+                policy: Policy::FailFast,
+                control: None,
+                on_progress: None,
+            },
             mode: Inline,
         }
     }
@@ -101,13 +148,56 @@ impl<M> Pool<M> {
             capacity > 0,
             "failfast: the queue capacity must be at least 1, got 0"
         );
-        Pool { capacity, ..self }
+        let mut pool = self;
+        pool.settings.capacity = capacity;
+        pool
     }
 
     /// Sets what the run keeps of the handlers' outputs (by default, all of
     /// them, in completion order).
     pub fn outputs(self, outputs: Outputs) -> Pool<M> {
-        Pool { outputs, ..self }
+        let mut pool = self;
+        pool.settings.outputs = outputs;
+        pool
+    }
+
+    /// Sets when item errors stop the run (by default, the first one does).
+    ///
+    /// # Panics
+    ///
+    /// Panics on `Policy::AbortAfter(0)`: a run cannot abort before any
+    /// error.
+    pub fn policy(self, policy: Policy) -> Pool<M> {
+        assert!(
+            policy != Policy::AbortAfter(0),
+            "failfast: Policy::AbortAfter needs at least 1 error, got 0"
+        );
+        let mut pool = self;
+        pool.settings.policy = policy;
+        pool
+    }
+
+    /// Lets `control` steer the run from outside (close, abort, deadline) and
+    /// read its progress.
+    pub fn control(self, control: &Control) -> Pool<M> {
+        let mut pool = self;
+        pool.settings.control = Some(control.clone());
+        pool
+    }
+
+    /// Calls `on_progress` with a [`Progress`] snapshot each time an item
+    /// finishes (completed, failed or cancelled), on the worker that finished
+    /// it. Keep it cheap: it runs on the workers' path.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `on_progress` is not caught: inline, it unwinds through the
+    /// run's caller; spawned, the worker is lost and the run aborts with
+    /// [`Error::WorkerLost`](crate::Error::WorkerLost).
+    pub fn on_progress(self, on_progress: impl Fn(&Progress) + Send + Sync + 'static) -> Pool<M> {
+        let mut pool = self;
+        pool.settings.on_progress = Some(Arc::new(on_progress));
+        pool
     }
 
     /// The number of workers.
@@ -117,7 +207,7 @@ impl<M> Pool<M> {
 
     /// The queue's capacity.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.settings.capacity
     }
 
     /// Switches to spawned workers: each worker runs as a task spawned on
@@ -132,8 +222,7 @@ impl<M> Pool<M> {
     pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>> {
         Pool {
             workers: self.workers,
-            capacity: self.capacity,
-            outputs: self.outputs,
+            settings: self.settings,
             mode: Spawned(executor),
         }
     }
@@ -195,8 +284,9 @@ impl Pool<Inline> {
     /// [`Sender`] and puts items in the queue with
     /// [`send(item).await`](Sender::send), which waits while the queue is full.
     ///
-    /// Intake ends when the producer's future returns. If the run aborts
-    /// first, the producer's pending and later sends fail at once with a
+    /// Intake ends when the producer's future returns (with its [`Sender`])
+    /// and every clone of the sender it handed out is dropped. If the run
+    /// aborts or is closed first, the producer's pending and later sends fail at once with a
     /// [`SendError`](crate::SendError) that hands the item back; a producer
     /// that is not sending when the workers have all stopped is dropped. An
     /// `Err` returned by the producer aborts the run with
@@ -253,7 +343,7 @@ impl Pool<Inline> {
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
     {
-        let (shared, sender) = Shared::new(self.capacity, self.outputs);
+        let (shared, sender) = Shared::new(&self.settings);
         let workers: FuturesUnordered<_> = (0..self.workers)
             .map(|id| worker(id, &shared, &handler))
             .collect();

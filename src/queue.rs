@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use event_listener::Event;
 
+use crate::control::Counters;
+
 /// An item with the position at which it entered the pool.
 #[derive(Debug)]
 pub(crate) struct Entry<T> {
@@ -31,6 +33,8 @@ pub(crate) struct Queue<T> {
     /// Items that entered but will not be handled: taken by a worker after the
     /// abort, or pulled from a stream source after it.
     handed_back: Mutex<Vec<Entry<T>>>,
+    /// Progress counters, when someone reads them.
+    pub(crate) counters: Option<Arc<Counters>>,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (every
@@ -40,13 +44,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<T> Queue<T> {
-    pub(crate) fn new(capacity: usize) -> (Arc<Self>, Sender<T>) {
+    pub(crate) fn new(capacity: usize, counters: Option<Arc<Counters>>) -> (Arc<Self>, Sender<T>) {
         let (tx, rx) = async_channel::bounded(capacity);
         let queue = Arc::new(Queue {
             rx,
             next: Mutex::new(0),
             room: Event::new(),
             handed_back: Mutex::new(Vec::new()),
+            counters,
         });
         let sender = Sender {
             tx,
@@ -92,9 +97,10 @@ impl<T> Queue<T> {
 /// The producer's handle on a pool's queue, given to the closure passed to
 /// [`Pool::run_with`](crate::Pool::run_with).
 ///
-/// The queue accepts items until the producer's future returns or the run
-/// aborts; from then on every send fails at once and hands the item back.
-/// Items are numbered 0, 1, 2, … in the order they are accepted.
+/// The queue accepts items until every `Sender` (the producer's and its
+/// clones) is dropped, or the run is closed or aborts; from then on every send
+/// fails at once and hands the item back. Items are numbered 0, 1, 2, … in
+/// the order they are accepted.
 pub struct Sender<T> {
     tx: async_channel::Sender<Entry<T>>,
     queue: Arc<Queue<T>>,
@@ -161,14 +167,24 @@ impl<T> Sender<T> {
     /// closed; both hand `item` back.
     pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
         let mut next = lock(&self.queue.next);
-        match self.tx.try_send(Entry { index: *next, item }) {
+        // Counted before it can be received, so progress never shows an item
+        // handled before it entered; taken back if the send fails.
+        let counter = self.queue.counters.as_ref().map(|c| &c.entered);
+        if let Some(entered) = counter {
+            Counters::bump(entered);
+        }
+        let refused = match self.tx.try_send(Entry { index: *next, item }) {
             Ok(()) => {
                 *next += 1;
-                Ok(())
+                return Ok(());
             }
-            Err(async_channel::TrySendError::Full(e)) => Err(TrySendError::Full(e.item)),
-            Err(async_channel::TrySendError::Closed(e)) => Err(TrySendError::Closed(e.item)),
+            Err(async_channel::TrySendError::Full(e)) => TrySendError::Full(e.item),
+            Err(async_channel::TrySendError::Closed(e)) => TrySendError::Closed(e.item),
+        };
+        if let Some(entered) = counter {
+            entered.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
+        Err(refused)
     }
 
     /// Waits until the queue has room, without taking an item; `false` once
@@ -199,6 +215,17 @@ impl<T> Sender<T> {
         *next += 1;
     }
 
+    /// Waits until the pool stops accepting items: the run was closed or
+    /// aborted (or every other way its intake ends). A producer busy upstream
+    /// can race its work against this to stop promptly.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits.
+    pub async fn stopped(&self) {
+        self.tx.closed().await;
+    }
+
     /// The number of items waiting in the queue (not counting those in flight).
     pub fn len(&self) -> usize {
         self.tx.len()
@@ -218,6 +245,17 @@ impl<T> Sender<T> {
     /// intake closed).
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+}
+
+/// Another handle on the same queue. Intake ends when every sender is dropped
+/// (or the run is closed or aborted).
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender {
+            tx: self.tx.clone(),
+            queue: Arc::clone(&self.queue),
+        }
     }
 }
 

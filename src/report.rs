@@ -46,6 +46,14 @@ pub enum Error<E, SE = Infallible> {
         /// The panic's message, or `Box<dyn Any>` if it was not a string.
         message: String,
     },
+    /// The run was aborted from outside, with
+    /// [`Control::abort`](crate::Control::abort) or a deadline, after
+    /// `entered` items had entered.
+    #[error("aborted from outside after {entered} items")]
+    Aborted {
+        /// How many items had entered the pool.
+        entered: usize,
+    },
     /// The executor dropped the task of spawned worker `worker` before it
     /// finished (a runtime shutting down, say); its job, if any, is counted
     /// as cancelled.
@@ -61,7 +69,10 @@ impl<E, SE> Error<E, SE> {
     pub fn index(&self) -> Option<usize> {
         match self {
             Error::Failed { index, .. } | Error::Panicked { index, .. } => Some(*index),
-            Error::Source { .. } | Error::SourcePanicked { .. } | Error::WorkerLost { .. } => None,
+            Error::Source { .. }
+            | Error::SourcePanicked { .. }
+            | Error::Aborted { .. }
+            | Error::WorkerLost { .. } => None,
         }
     }
 
@@ -89,6 +100,7 @@ impl<E, SE> Error<E, SE> {
 pub struct Report<R> {
     pub(crate) entered: usize,
     pub(crate) completed: usize,
+    pub(crate) closed_early: bool,
     pub(crate) outputs: Vec<(usize, R)>,
 }
 
@@ -103,8 +115,15 @@ impl<R> Report<R> {
         self.completed
     }
 
-    /// The handler's outputs with their items' indices, in completion order.
-    /// Empty if the pool was told to discard outputs
+    /// Whether intake was stopped from outside
+    /// ([`Control::close`](crate::Control::close)) before the source ended.
+    pub fn closed_early(&self) -> bool {
+        self.closed_early
+    }
+
+    /// The handler's outputs with their items' indices, in completion order
+    /// or input order as [`Outputs`](crate::Outputs) says. Empty if the pool
+    /// was told to discard outputs
     /// ([`Outputs::Discard`](crate::Outputs::Discard)).
     pub fn outputs(&self) -> &[(usize, R)] {
         &self.outputs
@@ -121,6 +140,7 @@ impl<R> fmt::Debug for Report<R> {
         f.debug_struct("Report")
             .field("entered", &self.entered)
             .field("completed", &self.completed)
+            .field("closed_early", &self.closed_early)
             .field("outputs", &self.outputs.len())
             .finish()
     }
@@ -160,7 +180,8 @@ impl<T, R, E, SE> Abort<T, R, E, SE> {
         }
     }
 
-    /// The error that stopped the run: the first one, and only that one.
+    /// The first error: under [`Policy::FailFast`](crate::Policy::FailFast)
+    /// (the default), the one that stopped the run.
     pub fn error(&self) -> &Error<E, SE> {
         &self.parts.error
     }
@@ -170,9 +191,10 @@ impl<T, R, E, SE> Abort<T, R, E, SE> {
         self.parts.error
     }
 
-    /// Errors that arrived while the run was aborting (a handler that failed
-    /// at about the same time, a producer that returned an error after its
-    /// send was refused), in the order they arrived.
+    /// Every later error, in the order they arrived: errors the
+    /// [`Policy`](crate::Policy) let the run go on after, and errors that
+    /// arrived while it was aborting (a handler that failed at about the same
+    /// time, a producer that returned an error after its send was refused).
     pub fn other_errors(&self) -> &[Error<E, SE>] {
         &self.parts.other_errors
     }

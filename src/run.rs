@@ -15,7 +15,9 @@ use futures_core::Stream;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
+use crate::control::{Command, Control, Counters, OnProgress, Watcher};
 use crate::job::{Job, catch};
+use crate::pool::Settings;
 use crate::queue::{Entry, Queue, Sender, lock};
 use crate::report::{Abort, AbortParts, Error, Report};
 use crate::signal::Signal;
@@ -27,7 +29,10 @@ pub enum Outputs {
     /// Keep every output with its item's index, in completion order (the
     /// default).
     #[default]
-    Collect,
+    CompletionOrder,
+    /// Keep every output with its item's index, in input order (sorted by
+    /// index when the run ends).
+    InputOrder,
     /// Count completed items but drop their outputs, so a long run's memory
     /// does not grow with the number of items.
     Discard,
@@ -37,6 +42,10 @@ pub enum Outputs {
 struct Books<R, E, SE> {
     error: Option<Error<E, SE>>,
     other_errors: Vec<Error<E, SE>>,
+    /// Item errors so far, against the policy's limit.
+    item_errors: usize,
+    aborting: bool,
+    closed_early: bool,
     completed: usize,
     outputs: Vec<(usize, R)>,
     cancelled: Vec<usize>,
@@ -47,19 +56,31 @@ pub(crate) struct Shared<T, R, E, SE> {
     queue: Arc<Queue<T>>,
     abort: Signal,
     outputs: Outputs,
+    error_limit: usize,
+    control: Control,
+    on_progress: Option<OnProgress>,
     books: Mutex<Books<R, E, SE>>,
 }
 
 impl<T, R, E, SE> Shared<T, R, E, SE> {
-    pub(crate) fn new(capacity: usize, outputs: Outputs) -> (Self, Sender<T>) {
-        let (queue, sender) = Queue::new(capacity);
+    pub(crate) fn new(settings: &Settings) -> (Self, Sender<T>) {
+        let tracked = settings.control.is_some() || settings.on_progress.is_some();
+        let control = settings.control.clone().unwrap_or_default();
+        let counters = tracked.then(|| Arc::clone(&control.state.counters));
+        let (queue, sender) = Queue::new(settings.capacity, counters);
         let shared = Shared {
             queue,
             abort: Signal::default(),
-            outputs,
+            outputs: settings.outputs,
+            error_limit: settings.policy.limit(),
+            control,
+            on_progress: settings.on_progress.clone(),
             books: Mutex::new(Books {
                 error: None,
                 other_errors: Vec::new(),
+                item_errors: 0,
+                aborting: false,
+                closed_early: false,
                 completed: 0,
                 outputs: Vec::new(),
                 cancelled: Vec::new(),
@@ -68,40 +89,91 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         (shared, sender)
     }
 
-    /// Records an error. The first one becomes the cause and aborts the run:
-    /// the flag is set under the books' lock, so exactly one error wins.
-    fn fail(&self, error: Error<E, SE>) {
+    /// Bumps a progress counter if progress is tracked.
+    fn count(&self, counter: impl FnOnce(&Counters) -> &std::sync::atomic::AtomicUsize) {
+        if let Some(counters) = &self.queue.counters {
+            Counters::bump(counter(counters));
+        }
+    }
+
+    /// Tells the progress callback, if any, that an item has finished.
+    fn report_progress(&self) {
+        if let Some(on_progress) = &self.on_progress {
+            on_progress(&self.control.progress());
+        }
+    }
+
+    /// Records an error; returns whether the run is aborting. The first error
+    /// becomes the cause. Item errors abort once the policy's limit is
+    /// reached; any other error aborts at once. The decision is taken under
+    /// the books' lock, so the run aborts exactly once.
+    fn fail(&self, error: Error<E, SE>) -> bool {
+        let item = error.index().is_some();
         let mut books = lock(&self.books);
+        if item {
+            books.item_errors += 1;
+        }
         if books.error.is_none() {
             books.error = Some(error);
-            drop(books);
-            self.abort.raise();
-            self.queue.close();
         } else {
             books.other_errors.push(error);
         }
+        let abort_now = !books.aborting && (!item || books.item_errors >= self.error_limit);
+        books.aborting |= abort_now;
+        let aborting = books.aborting;
+        drop(books);
+        if abort_now {
+            self.abort.raise();
+            self.queue.close();
+        }
+        if item {
+            self.count(|c| &c.failed);
+            self.report_progress();
+        }
+        aborting
     }
 
     fn complete(&self, index: usize, output: R) {
         let mut books = lock(&self.books);
         books.completed += 1;
-        if self.outputs == Outputs::Collect {
+        if self.outputs != Outputs::Discard {
             books.outputs.push((index, output));
         }
+        drop(books);
+        self.count(|c| &c.completed);
+        self.report_progress();
     }
 
     fn cancelled(&self, index: usize) {
         lock(&self.books).cancelled.push(index);
+        self.count(|c| &c.cancelled);
+        self.report_progress();
     }
 
-    /// The producer (or stream feeder) has returned: intake ends here.
-    fn producer_done(&self, result: Result<Result<(), SE>, String>) {
+    /// Stops intake on the control's command; queued and in-flight items
+    /// finish.
+    fn close(&self) {
+        lock(&self.books).closed_early = true;
         self.queue.close();
+    }
+
+    /// Whether intake was stopped by an abort or a close.
+    fn intake_stopped(&self) -> bool {
+        self.abort.is_raised() || lock(&self.books).closed_early
+    }
+
+    /// The producer (or stream feeder) has returned. Its sender is gone with
+    /// it; clones it handed out keep intake open.
+    fn producer_done(&self, result: Result<Result<(), SE>, String>) {
         let entered = self.queue.entered();
         match result {
             Ok(Ok(())) => {}
-            Ok(Err(source)) => self.fail(Error::Source { entered, source }),
-            Err(message) => self.fail(Error::SourcePanicked { entered, message }),
+            Ok(Err(source)) => {
+                self.fail(Error::Source { entered, source });
+            }
+            Err(message) => {
+                self.fail(Error::SourcePanicked { entered, message });
+            }
         }
     }
 
@@ -109,10 +181,15 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     fn finish(&self) -> Result<Report<R>, Abort<T, R, E, SE>> {
         let mut books = lock(&self.books);
         let unprocessed = self.queue.take_unprocessed();
+        let mut outputs = mem::take(&mut books.outputs);
+        if self.outputs == Outputs::InputOrder {
+            outputs.sort_unstable_by_key(|(index, _)| *index);
+        }
         let report = Report {
             entered: self.queue.entered(),
             completed: books.completed,
-            outputs: mem::take(&mut books.outputs),
+            closed_early: books.closed_early,
+            outputs,
         };
         match books.error.take() {
             None => Ok(report),
@@ -188,18 +265,22 @@ where
             }
         };
         shared.queue.freed_one();
+        shared.count(|c| &c.taken);
         if shared.abort.is_raised() {
             // Decided before this job could start: it is handed back.
             shared.queue.hand_back(entry);
             return WorkerExit::Finished;
         }
+        shared.count(|c| &c.started);
         let Entry { index, item } = entry;
         let job = Job::new(index, id);
         let job_future = match job.enter(|| handler(item)) {
             Ok(job_future) => job_future,
             Err(message) => {
-                shared.fail(Error::Panicked { index, message });
-                return WorkerExit::Finished;
+                if shared.fail(Error::Panicked { index, message }) {
+                    return WorkerExit::Finished;
+                }
+                continue;
             }
         };
         // Declared before the job's future, so dropped after it.
@@ -223,20 +304,22 @@ where
         // Drop the job's future here, where a panicking destructor is caught.
         let dropped = job.enter(|| slot.set(None));
         in_flight.armed = false;
-        match (outcome, dropped) {
-            (Outcome::Done(Ok(output)), Ok(())) => shared.complete(index, output),
-            (Outcome::Done(Err(source)), _) => {
-                shared.fail(Error::Failed { index, source });
-                return WorkerExit::Finished;
+        let aborting = match (outcome, dropped) {
+            (Outcome::Done(Ok(output)), Ok(())) => {
+                shared.complete(index, output);
+                false
             }
+            (Outcome::Done(Err(source)), _) => shared.fail(Error::Failed { index, source }),
             (Outcome::Panicked(message), _) | (_, Err(message)) => {
-                shared.fail(Error::Panicked { index, message });
-                return WorkerExit::Finished;
+                shared.fail(Error::Panicked { index, message })
             }
             (Outcome::Cancelled, Ok(())) => {
                 shared.cancelled(index);
-                return WorkerExit::Finished;
+                true
             }
+        };
+        if aborting {
+            return WorkerExit::Finished;
         }
     }
 }
@@ -284,7 +367,19 @@ where
     let _stop = StopOnDrop(&shared.abort, &shared.queue);
     let mut producer = pin!(Some(producer));
     let mut workers = workers;
+    let mut control = Watcher::new(&shared.control);
+    let mut obeyed = Command::Open;
     poll_fn(|cx| {
+        let command = control.poll(cx);
+        if command != obeyed {
+            obeyed = command;
+            if command == Command::Abort {
+                let entered = shared.queue.entered();
+                shared.fail(Error::Aborted { entered });
+            } else {
+                shared.close();
+            }
+        }
         poll_producer(producer.as_mut(), shared, cx);
         loop {
             match workers.poll_next_unpin(cx) {
@@ -297,7 +392,7 @@ where
             }
         }
         if producer.is_some() {
-            if !shared.abort.is_raised() {
+            if !shared.intake_stopped() {
                 // The producer dropped its sender but has more to do: wait.
                 return Poll::Pending;
             }

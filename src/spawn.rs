@@ -205,7 +205,7 @@ impl<X: Executor> Pool<Spawned<X>> {
         F: Fn(T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
-        let (shared, sender) = Shared::new(self.capacity, self.outputs);
+        let (shared, sender) = Shared::new(&self.settings);
         let shared = Arc::new(shared);
         let handler = Arc::new(handler);
         let executor = self.mode.0;

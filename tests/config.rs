@@ -26,9 +26,12 @@ fn defaults() {
     let pool = Pool::new(4);
     assert_eq!(pool.workers(), 4);
     assert_eq!(pool.capacity(), 4, "the queue defaults to the worker count");
-    assert_eq!(Outputs::default(), Outputs::Collect);
-    assert_eq!(pool, Pool::new(4).queue(4).outputs(Outputs::Collect));
-    assert_ne!(pool, pool.outputs(Outputs::Discard));
+    assert_eq!(Outputs::default(), Outputs::CompletionOrder);
+    assert_eq!(
+        pool,
+        Pool::new(4).queue(4).outputs(Outputs::CompletionOrder)
+    );
+    assert_ne!(pool, pool.clone().outputs(Outputs::Discard));
 }
 
 #[test]
@@ -36,7 +39,7 @@ fn settings_are_kept() {
     let pool = Pool::new(7).queue(1).outputs(Outputs::Discard);
     assert_eq!(pool.workers(), 7);
     assert_eq!(pool.capacity(), 1);
-    let pool = pool.queue(1000).outputs(Outputs::Collect);
+    let pool = pool.queue(1000).outputs(Outputs::CompletionOrder);
     assert_eq!(pool.capacity(), 1000);
     assert_eq!(pool, Pool::new(7).queue(1000));
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use common::{DropCounter, IndexSet, Live, LiveCounter, PLANNED, check_accounting, check_all_once};
-use failfast::{Error, Pool, SendError, Task};
+use failfast::{Control, Error, Outputs, Policy, Pool, Progress, SendError, Task};
 use proptest::prelude::*;
 
 /// How many cases the property test runs on each executor.
@@ -256,6 +256,224 @@ macro_rules! conformance {
             assert_eq!(handler_gone.dropped(), 1, "the handler (and with it every worker) is gone");
             assert_eq!(items.live(), 0, "queued items were dropped");
             assert!(items.max() <= 3 + 5);
+        }
+
+        #[test]
+        fn policy_continue_tries_every_item() {
+            let report_or_abort = block_on(
+                pool(3, 4)
+                    .policy(Policy::Continue)
+                    .run(futures::stream::iter(0..50usize), |n| async move {
+                        common::yield_times(n % 3).await;
+                        if n % 7 == 3 { Err(format!("item {n} fails")) } else { Ok(n) }
+                    }),
+            );
+            let abort = report_or_abort.unwrap_err();
+            let mut failed: Vec<usize> = std::iter::once(abort.error())
+                .chain(abort.other_errors())
+                .filter_map(|e| e.index())
+                .collect();
+            failed.sort_unstable();
+            assert_eq!(failed, (0..50).filter(|n| n % 7 == 3).collect::<Vec<_>>());
+            assert_eq!(abort.report().completed(), 50 - failed.len());
+            assert!(abort.cancelled().is_empty() && abort.unprocessed().is_empty());
+            check_accounting(&abort);
+        }
+
+        #[test]
+        fn policy_abort_after_k_errors() {
+            for workers in [1, 3] {
+                let abort = block_on(
+                    pool(workers, 2)
+                        .policy(Policy::AbortAfter(3))
+                        .run(futures::stream::iter(0..1000usize), |n| async move {
+                            common::yield_times(n % 2).await;
+                            if n % 5 == 0 { Err(format!("item {n} fails")) } else { Ok(n) }
+                        }),
+                )
+                .unwrap_err();
+                let errors = 1 + abort.other_errors().len();
+                // The third error aborts; the other workers may fail meanwhile.
+                assert!((3..3 + workers).contains(&errors), "{errors} errors");
+                assert!(abort.entered() < 1000, "the run stopped early");
+                check_accounting(&abort);
+            }
+        }
+
+        #[test]
+        fn close_stops_intake_and_finishes_what_entered() {
+            let control = Control::new();
+            let report = block_on({
+                let stop = control.clone();
+                pool(3, 5).control(&control).run(futures::stream::iter(0..usize::MAX), move |n| {
+                    if n == 50 {
+                        stop.close();
+                    }
+                    async move {
+                        common::yield_times(n % 3).await;
+                        Ok::<usize, String>(n)
+                    }
+                })
+            })
+            .unwrap();
+            assert!(report.closed_early());
+            assert!(report.entered() > 50);
+            check_all_once(&report, report.entered());
+            let progress = control.progress();
+            assert_eq!((progress.entered, progress.completed), (report.entered(), report.entered()));
+            assert_eq!((progress.queued, progress.in_flight, progress.failed), (0, 0, 0));
+        }
+
+        #[test]
+        fn close_refuses_senders_and_wakes_idle_producers() {
+            let control = Control::new();
+            let refused = Arc::new(AtomicUsize::new(usize::MAX));
+            let report = block_on({
+                let (stop, refused) = (control.clone(), Arc::clone(&refused));
+                pool(2, 2).control(&control).run_with(
+                    move |tx| async move {
+                        let watcher = tx.clone();
+                        let sending = async {
+                            for n in 0.. {
+                                if let Err(SendError(back)) = tx.send(n).await {
+                                    refused.store(back, Ordering::SeqCst);
+                                    break;
+                                }
+                            }
+                        };
+                        // A second producer, idle upstream, stops when the pool does.
+                        let idle = async {
+                            futures::future::select(
+                                Box::pin(watcher.stopped()),
+                                Box::pin(futures::future::pending::<()>()),
+                            )
+                            .await;
+                        };
+                        futures::future::join(sending, idle).await;
+                        Ok::<(), std::convert::Infallible>(())
+                    },
+                    move |n: usize| {
+                        if n == 30 {
+                            stop.close();
+                        }
+                        async move { Ok::<usize, String>(n) }
+                    },
+                )
+            })
+            .unwrap();
+            assert!(report.closed_early());
+            check_all_once(&report, report.entered());
+            assert_eq!(refused.load(Ordering::SeqCst), report.entered(), "the refused item came back");
+        }
+
+        #[test]
+        fn abort_from_outside_is_a_failure() {
+            let control = Control::new();
+            let dropped = DropCounter::new();
+            let abort = block_on({
+                let (stop, dropped) = (control.clone(), dropped.clone());
+                pool(3, 4).control(&control).run(futures::stream::iter(0..100usize), move |n| {
+                    let guard = dropped.guard();
+                    let stop = stop.clone();
+                    async move {
+                        let _guard = guard;
+                        if n == 5 {
+                            stop.abort();
+                        }
+                        if n >= 3 {
+                            futures::future::pending::<()>().await;
+                        }
+                        Ok::<usize, String>(n)
+                    }
+                })
+            })
+            .unwrap_err();
+            assert!(matches!(abort.error(), Error::Aborted { .. }), "{:?}", abort.error());
+            assert_eq!(abort.error().to_string(), format!("aborted from outside after {} items", abort.entered()));
+            assert!(abort.cancelled().contains(&5));
+            assert!(control.is_aborted());
+            check_accounting(&abort);
+            assert_eq!(dropped.dropped(), 3 + abort.cancelled().len());
+        }
+
+        #[test]
+        fn close_with_deadline_aborts_when_the_deadline_fires() {
+            let control = Control::new();
+            let abort = block_on({
+                let stop = control.clone();
+                pool(2, 3).control(&control).run(futures::stream::iter(0..100usize), move |n| {
+                    if n == 4 {
+                        stop.close_with_deadline(async {
+                            smol::Timer::after(Duration::from_millis(30)).await;
+                        });
+                    }
+                    async move {
+                        if n >= 4 {
+                            futures::future::pending::<()>().await;
+                        }
+                        Ok::<usize, String>(n)
+                    }
+                })
+            })
+            .unwrap_err();
+            assert!(matches!(abort.error(), Error::Aborted { .. }));
+            assert!(abort.report().closed_early());
+            assert_eq!(abort.report().completed(), 4);
+            assert_eq!(abort.cancelled(), &[4, 5]);
+            check_accounting(&abort);
+        }
+
+        #[test]
+        fn several_producers_share_one_queue() {
+            let report = block_on(pool(3, 4).outputs(Outputs::InputOrder).run_with(
+                |tx| async move {
+                    let producers = (0..3usize).map(|p| {
+                        let tx = tx.clone();
+                        async move {
+                            for k in 0..100usize {
+                                tx.send(p * 1000 + k).await?;
+                            }
+                            Ok::<(), SendError<usize>>(())
+                        }
+                    });
+                    futures::future::try_join_all(producers).await?;
+                    Ok::<(), SendError<usize>>(())
+                },
+                |n| async move {
+                    common::yield_times(n % 3).await;
+                    Ok::<usize, String>(n)
+                },
+            ))
+            .unwrap();
+            check_all_once(&report, 300);
+            let mut seen: Vec<usize> = report.outputs().iter().map(|(_, n)| *n).collect();
+            assert!(report.outputs().windows(2).all(|w| w[0].0 < w[1].0), "input order");
+            seen.sort_unstable();
+            let expected: Vec<usize> = (0..3).flat_map(|p| (0..100).map(move |k| p * 1000 + k)).collect();
+            assert_eq!(seen, expected);
+        }
+
+        #[test]
+        fn progress_is_reported_per_item() {
+            let calls = Arc::new(AtomicUsize::new(0));
+            let last_completed = Arc::new(AtomicUsize::new(0));
+            let report = block_on({
+                let (calls, last) = (Arc::clone(&calls), Arc::clone(&last_completed));
+                pool(4, 4)
+                    .on_progress(move |progress: &Progress| {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        last.fetch_max(progress.completed, Ordering::SeqCst);
+                        assert!(progress.completed <= progress.entered);
+                    })
+                    .run(futures::stream::iter(0..200usize), |n| async move {
+                        common::yield_times(n % 2).await;
+                        Ok::<usize, String>(n)
+                    })
+            })
+            .unwrap();
+            check_all_once(&report, 200);
+            assert_eq!(calls.load(Ordering::SeqCst), 200);
+            assert_eq!(last_completed.load(Ordering::SeqCst), 200);
         }
 
         proptest! {
