@@ -118,6 +118,7 @@ mod report;
 mod run;
 mod signal;
 mod spawn;
+mod stream;
 
 pub use control::{Control, Policy, Progress};
 #[cfg(feature = "smol")]
@@ -129,6 +130,7 @@ pub use queue::{SendError, Sender, TrySendError};
 pub use report::{Abort, Error, Report};
 pub use run::Outputs;
 pub use spawn::Spawned;
+pub use stream::{Pooled, PooledExt};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

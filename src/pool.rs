@@ -14,6 +14,7 @@ use crate::queue::Sender;
 use crate::report::{Abort, Report};
 use crate::run::{Outputs, Shared, drive, feed, worker};
 use crate::spawn::Spawned;
+use crate::stream::OutputStream;
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
 /// first error or panic stops everything.
@@ -71,6 +72,8 @@ pub(crate) struct Settings {
     pub(crate) policy: Policy,
     pub(crate) control: Option<Control>,
     pub(crate) on_progress: Option<OnProgress>,
+    /// Outputs go to an [`OutputStream`] as they come, not into the report.
+    pub(crate) streaming: bool,
 }
 
 impl PartialEq for Settings {
@@ -78,6 +81,7 @@ impl PartialEq for Settings {
     /// same ones.
     fn eq(&self, other: &Self) -> bool {
         self.capacity == other.capacity
+            && self.streaming == other.streaming
             && self.outputs == other.outputs
             && self.policy == other.policy
             && match (&self.control, &other.control) {
@@ -129,6 +133,7 @@ impl Pool {
                 policy: Policy::FailFast,
                 control: None,
                 on_progress: None,
+                streaming: false,
             },
             mode: Inline,
         }
@@ -208,6 +213,13 @@ impl<M> Pool<M> {
     /// The queue's capacity.
     pub fn capacity(&self) -> usize {
         self.settings.capacity
+    }
+
+    /// The same pool, set up to hand out its outputs as a stream.
+    pub(crate) fn streaming(self) -> Pool<M> {
+        let mut pool = self;
+        pool.settings.streaming = true;
+        pool
     }
 
     /// Switches to spawned workers: each worker runs as a task spawned on
@@ -332,11 +344,93 @@ impl Pool<Inline> {
     /// assert_eq!(abort.error().index(), Some(2));
     /// # });
     /// ```
-    pub async fn run_with<T, SE, P, PF, F, Fut, R, E>(
+    pub fn run_with<T, SE, P, PF, F, Fut, R, E>(
         self,
         producer: P,
         handler: F,
-    ) -> Result<Report<R>, Abort<T, R, E, SE>>
+    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>
+    where
+        P: FnOnce(Sender<T>) -> PF,
+        PF: Future<Output = Result<(), SE>>,
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        self.start(producer, handler).1
+    }
+
+    /// Like [`run`](Pool::run), but hands out each output as its item
+    /// completes, as a stream of `Ok((index, output))`, instead of collecting
+    /// them. If the run aborts, the stream's last item is `Err(abort)` (whose
+    /// report has no outputs: they all went through the stream). Nothing
+    /// runs unless the stream is polled.
+    ///
+    /// Memory: the queue, the items in flight, and the outputs the consumer
+    /// has not taken yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    /// use futures::StreamExt as _;
+    ///
+    /// let mut outputs = Pool::new(3).stream(futures::stream::iter(0..10u32), |n| async move {
+    ///     if n == 7 { Err("seven") } else { Ok(n * 10) }
+    /// });
+    /// let mut seen = Vec::new();
+    /// while let Some(next) = outputs.next().await {
+    ///     match next {
+    ///         Ok((index, output)) => seen.push((index, output)),
+    ///         Err(abort) => assert_eq!(abort.error().index(), Some(7)),
+    ///     }
+    /// }
+    /// assert!(seen.iter().all(|(index, output)| *output == *index as u32 * 10));
+    /// # });
+    /// ```
+    pub fn stream<T, S, F, Fut, R, E>(
+        self,
+        source: S,
+        handler: F,
+    ) -> impl Stream<Item = Result<(usize, R), Abort<T, R, E>>>
+    where
+        S: Stream<Item = T>,
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        self.stream_with(
+            move |tx| feed(futures_util::StreamExt::map(source, Ok), tx),
+            handler,
+        )
+    }
+
+    /// Like [`run_with`](Pool::run_with), with the outputs handed out as a
+    /// stream, as [`stream`](Pool::stream) describes.
+    pub fn stream_with<T, SE, P, PF, F, Fut, R, E>(
+        self,
+        producer: P,
+        handler: F,
+    ) -> impl Stream<Item = Result<(usize, R), Abort<T, R, E, SE>>>
+    where
+        P: FnOnce(Sender<T>) -> PF,
+        PF: Future<Output = Result<(), SE>>,
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        let (shared, run) = self.streaming().start(producer, handler);
+        OutputStream::new(shared, run)
+    }
+
+    /// Sets up a run: its shared state, and the future that does it.
+    // The future's type cannot be named in a type alias on stable Rust.
+    #[allow(clippy::type_complexity)]
+    fn start<T, SE, P, PF, F, Fut, R, E>(
+        self,
+        producer: P,
+        handler: F,
+    ) -> (
+        Arc<Shared<T, R, E, SE>>,
+        impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+    )
     where
         P: FnOnce(Sender<T>) -> PF,
         PF: Future<Output = Result<(), SE>>,
@@ -344,9 +438,16 @@ impl Pool<Inline> {
         Fut: Future<Output = Result<R, E>>,
     {
         let (shared, sender) = Shared::new(&self.settings);
-        let workers: FuturesUnordered<_> = (0..self.workers)
-            .map(|id| worker(id, &shared, &handler))
-            .collect();
-        drive(&shared, producer(sender), workers).await
+        let shared = Arc::new(shared);
+        let run = {
+            let shared = Arc::clone(&shared);
+            async move {
+                let workers: FuturesUnordered<_> = (0..self.workers)
+                    .map(|id| worker(id, &shared, &handler))
+                    .collect();
+                drive(&shared, producer(sender), workers).await
+            }
+        };
+        (shared, run)
     }
 }

@@ -5,6 +5,7 @@
 //! `FuturesUnordered`, whether they are the worker loops themselves (inline)
 //! or handles of tasks that run them elsewhere.
 
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::mem;
 use std::pin::pin;
@@ -14,6 +15,7 @@ use std::task::Poll;
 use futures_core::Stream;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
+use futures_util::task::AtomicWaker;
 
 use crate::control::{Command, Control, Counters, OnProgress, Watcher};
 use crate::job::{Job, catch};
@@ -47,7 +49,7 @@ struct Books<R, E, SE> {
     aborting: bool,
     closed_early: bool,
     completed: usize,
-    outputs: Vec<(usize, R)>,
+    outputs: VecDeque<(usize, R)>,
     cancelled: Vec<usize>,
 }
 
@@ -59,6 +61,10 @@ pub(crate) struct Shared<T, R, E, SE> {
     error_limit: usize,
     control: Control,
     on_progress: Option<OnProgress>,
+    /// Outputs are taken by an [`OutputStream`](crate::stream::OutputStream),
+    /// which this wakes as they come.
+    streaming: bool,
+    output_waker: AtomicWaker,
     books: Mutex<Books<R, E, SE>>,
 }
 
@@ -75,6 +81,8 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             error_limit: settings.policy.limit(),
             control,
             on_progress: settings.on_progress.clone(),
+            streaming: settings.streaming,
+            output_waker: AtomicWaker::new(),
             books: Mutex::new(Books {
                 error: None,
                 other_errors: Vec::new(),
@@ -82,7 +90,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
                 aborting: false,
                 closed_early: false,
                 completed: 0,
-                outputs: Vec::new(),
+                outputs: VecDeque::new(),
                 cancelled: Vec::new(),
             }),
         };
@@ -137,9 +145,12 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         let mut books = lock(&self.books);
         books.completed += 1;
         if self.outputs != Outputs::Discard {
-            books.outputs.push((index, output));
+            books.outputs.push_back((index, output));
         }
         drop(books);
+        if self.streaming {
+            self.output_waker.wake();
+        }
         self.count(|c| &c.completed);
         self.report_progress();
     }
@@ -148,6 +159,13 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         lock(&self.books).cancelled.push(index);
         self.count(|c| &c.cancelled);
         self.report_progress();
+    }
+
+    /// The next output not yet taken by the stream, or `None`; registers
+    /// `waker` to be woken when one comes.
+    pub(crate) fn next_output(&self, waker: &std::task::Waker) -> Option<(usize, R)> {
+        self.output_waker.register(waker);
+        lock(&self.books).outputs.pop_front()
     }
 
     /// Stops intake on the control's command; queued and in-flight items
@@ -181,7 +199,12 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     fn finish(&self) -> Result<Report<R>, Abort<T, R, E, SE>> {
         let mut books = lock(&self.books);
         let unprocessed = self.queue.take_unprocessed();
-        let mut outputs = mem::take(&mut books.outputs);
+        // Streamed outputs stay where the stream takes them from.
+        let mut outputs = if self.streaming {
+            Vec::new()
+        } else {
+            Vec::from(mem::take(&mut books.outputs))
+        };
         if self.outputs == Outputs::InputOrder {
             outputs.sort_unstable_by_key(|(index, _)| *index);
         }

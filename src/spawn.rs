@@ -19,6 +19,7 @@ use crate::pool::Pool;
 use crate::queue::Sender;
 use crate::report::{Abort, Report};
 use crate::run::{Shared, WorkerExit, drive, feed, worker};
+use crate::stream::OutputStream;
 
 /// The mode of a [`Pool`] whose workers are spawned on an executor; made by
 /// [`Pool::spawn_on`].
@@ -190,11 +191,78 @@ impl<X: Executor> Pool<Spawned<X>> {
     /// Dropping the returned future cancels the run: the producer and every
     /// queued item are dropped, and every worker is told to stop and drops its
     /// job at its next poll.
-    pub async fn run_with<T, SE, P, PF, F, Fut, R, E>(
+    pub fn run_with<T, SE, P, PF, F, Fut, R, E>(
         self,
         producer: P,
         handler: F,
-    ) -> Result<Report<R>, Abort<T, R, E, SE>>
+    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>
+    where
+        P: FnOnce(Sender<T>) -> PF,
+        PF: Future<Output = Result<(), SE>>,
+        T: Send + 'static,
+        R: Send + 'static,
+        E: Send + 'static,
+        SE: Send + 'static,
+        F: Fn(T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        self.start(producer, handler).1
+    }
+
+    /// Like [`run`](Pool::run), with the outputs handed out as a stream. See
+    /// [`Pool::stream`](Pool::stream) for the inline version: the behaviour
+    /// is the same.
+    pub fn stream<T, S, F, Fut, R, E>(
+        self,
+        source: S,
+        handler: F,
+    ) -> impl Stream<Item = Result<(usize, R), Abort<T, R, E>>>
+    where
+        S: Stream<Item = T>,
+        T: Send + 'static,
+        R: Send + 'static,
+        E: Send + 'static,
+        F: Fn(T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        self.stream_with(
+            move |tx| feed(futures_util::StreamExt::map(source, Ok), tx),
+            handler,
+        )
+    }
+
+    /// Like [`run_with`](Pool::run_with), with the outputs handed out as a
+    /// stream. See [`Pool::stream`](Pool::stream) for the inline version.
+    pub fn stream_with<T, SE, P, PF, F, Fut, R, E>(
+        self,
+        producer: P,
+        handler: F,
+    ) -> impl Stream<Item = Result<(usize, R), Abort<T, R, E, SE>>>
+    where
+        P: FnOnce(Sender<T>) -> PF,
+        PF: Future<Output = Result<(), SE>>,
+        T: Send + 'static,
+        R: Send + 'static,
+        E: Send + 'static,
+        SE: Send + 'static,
+        F: Fn(T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        let (shared, run) = self.streaming().start(producer, handler);
+        OutputStream::new(shared, run)
+    }
+
+    /// Sets up a run: its shared state, and the future that does it.
+    // The future's type cannot be named in a type alias on stable Rust.
+    #[allow(clippy::type_complexity)]
+    fn start<T, SE, P, PF, F, Fut, R, E>(
+        self,
+        producer: P,
+        handler: F,
+    ) -> (
+        Arc<Shared<T, R, E, SE>>,
+        impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+    )
     where
         P: FnOnce(Sender<T>) -> PF,
         PF: Future<Output = Result<(), SE>>,
@@ -207,11 +275,18 @@ impl<X: Executor> Pool<Spawned<X>> {
     {
         let (shared, sender) = Shared::new(&self.settings);
         let shared = Arc::new(shared);
-        let handler = Arc::new(handler);
-        let executor = self.mode.0;
-        let workers: FuturesUnordered<_> = (0..self.workers)
-            .map(|id| spawn_worker(&executor, id, &shared, &handler))
-            .collect();
-        drive(&shared, producer(sender), workers).await
+        let run = {
+            let shared = Arc::clone(&shared);
+            let handler = Arc::new(handler);
+            let executor = self.mode.0;
+            let workers = self.workers;
+            async move {
+                let workers: FuturesUnordered<_> = (0..workers)
+                    .map(|id| spawn_worker(&executor, id, &shared, &handler))
+                    .collect();
+                drive(&shared, producer(sender), workers).await
+            }
+        };
+        (shared, run)
     }
 }

@@ -14,8 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use common::{DropCounter, IndexSet, Live, LiveCounter, PLANNED, check_accounting, check_all_once};
-use failfast::{Control, Error, Outputs, Policy, Pool, Progress, SendError, Task};
+use common::{
+    DropCounter, IndexSet, Live, LiveCounter, PLANNED, check_accounting, check_all_once,
+    check_counts,
+};
+use failfast::{Control, Error, Outputs, Policy, Pool, PooledExt as _, Progress, SendError, Task};
+use futures::TryStreamExt as _;
 use proptest::prelude::*;
 
 /// How many cases the property test runs on each executor.
@@ -476,6 +480,78 @@ macro_rules! conformance {
             assert_eq!(last_completed.load(Ordering::SeqCst), 200);
         }
 
+        #[test]
+        fn streamed_outputs_come_while_the_pool_runs() {
+            let outputs: Vec<_> = block_on(
+                pool(3, 4)
+                    .stream(futures::stream::iter(0..300usize), |n| async move {
+                        common::yield_times(n % 3).await;
+                        Ok::<usize, String>(n * 2)
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let mut indices: Vec<usize> = outputs
+                .into_iter()
+                .map(|next| {
+                    let (index, output) = next.expect("no failure");
+                    assert_eq!(output, index * 2);
+                    index
+                })
+                .collect();
+            indices.sort_unstable();
+            assert_eq!(indices, (0..300).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn a_streamed_run_ends_with_its_abort_and_loses_nothing() {
+            let items: Vec<_> = block_on(
+                pool(3, 4)
+                    .stream(futures::stream::iter(0..300usize), |n| async move {
+                        common::yield_times(n % 3).await;
+                        if n == 120 { Err(format!("item {n} fails")) } else { Ok(n) }
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let (last, outputs) = items.split_last().expect("at least the abort");
+            let abort = last.as_ref().expect_err("the stream ends with the abort");
+            assert_eq!(abort.error().index(), Some(120));
+            assert!(abort.report().outputs().is_empty(), "outputs went through the stream");
+            let mut place = vec![0usize; abort.entered()];
+            for next in outputs {
+                place[next.as_ref().expect("only the last item is an error").0] += 1;
+            }
+            for index in abort.error().index().into_iter().chain(abort.other_errors().iter().filter_map(|e| e.index())) {
+                place[index] += 1;
+            }
+            for &index in abort.cancelled() {
+                place[index] += 1;
+            }
+            for (index, _) in abort.unprocessed() {
+                place[*index] += 1;
+            }
+            assert!(place.iter().all(|&n| n == 1), "every item exactly once: {place:?}");
+            assert_eq!(outputs.len(), abort.report().completed());
+        }
+
+        #[test]
+        fn pooled_extension_is_a_drop_in() {
+            let sum = block_on(
+                pooled(futures::stream::iter(1..=100usize), 4)
+                    .try_map(|n| async move { Ok::<usize, String>(n) })
+                    .try_fold(0, |sum, n| async move { Ok(sum + n) }),
+            )
+            .unwrap();
+            assert_eq!(sum, 5050);
+            let abort = block_on(
+                pooled(futures::stream::iter(0..100usize), 4).try_for_each(|n| async move {
+                    if n == 10 { Err("ten") } else { Ok(()) }
+                }),
+            )
+            .unwrap_err();
+            assert_eq!(abort.error().index(), Some(10));
+            check_counts(&abort);
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(CASES))]
 
@@ -552,6 +628,10 @@ mod inline {
         Pool::new(workers).queue(capacity)
     }
 
+    fn pooled<S: futures::Stream>(stream: S, workers: usize) -> failfast::Pooled<S> {
+        stream.pooled(workers)
+    }
+
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
         futures::executor::block_on(guarded(future))
     }
@@ -591,6 +671,13 @@ macro_rules! smol_mode {
                 smol::block_on(guarded(future))
             }
 
+            fn pooled<S: futures::Stream>(
+                stream: S,
+                workers: usize,
+            ) -> failfast::Pooled<S, failfast::Spawned<Arc<smol::Executor<'static>>>> {
+                stream.pooled(workers).spawn_on(Arc::clone(&EXECUTOR))
+            }
+
             conformance!(inline: false);
         }
     };
@@ -618,6 +705,15 @@ mod tokio_current_thread {
         RUNTIME.with(|rt| rt.block_on(guarded(future)))
     }
 
+    fn pooled<S: futures::Stream>(
+        stream: S,
+        workers: usize,
+    ) -> failfast::Pooled<S, failfast::Spawned<tokio::runtime::Handle>> {
+        stream
+            .pooled(workers)
+            .spawn_on(RUNTIME.with(|rt| rt.handle().clone()))
+    }
+
     conformance!(inline: false);
 }
 
@@ -642,6 +738,13 @@ mod tokio_multi_thread {
         RUNTIME.block_on(guarded(future))
     }
 
+    fn pooled<S: futures::Stream>(
+        stream: S,
+        workers: usize,
+    ) -> failfast::Pooled<S, failfast::Spawned<tokio::runtime::Handle>> {
+        stream.pooled(workers).spawn_on(RUNTIME.handle().clone())
+    }
+
     conformance!(inline: false);
 }
 
@@ -660,6 +763,13 @@ mod async_std_closure {
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
         async_std::task::block_on(guarded(future))
+    }
+
+    fn pooled<S: futures::Stream>(
+        stream: S,
+        workers: usize,
+    ) -> failfast::Pooled<S, failfast::Spawned<fn(Task)>> {
+        stream.pooled(workers).spawn_on(spawn as fn(Task))
     }
 
     conformance!(inline: false);
@@ -684,6 +794,13 @@ mod futures_thread_pool {
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
         futures::executor::block_on(guarded(future))
+    }
+
+    fn pooled<S: futures::Stream>(
+        stream: S,
+        workers: usize,
+    ) -> failfast::Pooled<S, failfast::Spawned<futures::executor::ThreadPool>> {
+        stream.pooled(workers).spawn_on(POOL.clone())
     }
 
     conformance!(inline: false);

@@ -1,0 +1,266 @@
+//! Outputs as a stream while the pool runs, and the `Stream` extension that
+//! puts a pool one method call away.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use futures_core::stream::FusedStream;
+use futures_util::StreamExt as _;
+
+use crate::control::Policy;
+use crate::executor::Executor;
+use crate::pool::{Inline, Pool};
+use crate::report::{Abort, Report};
+use crate::run::{Outputs, Shared};
+use crate::spawn::Spawned;
+
+/// The stream of [`Pool::stream`] and [`Pool::stream_with`]: it drives the
+/// run when polled and yields each output as its item completes.
+pub(crate) struct OutputStream<Run, T, R, E, SE> {
+    shared: Arc<Shared<T, R, E, SE>>,
+    /// The run, until it has returned.
+    run: Option<Pin<Box<Run>>>,
+    /// The run's abort, yielded once every output has been.
+    abort: Option<Abort<T, R, E, SE>>,
+}
+
+impl<Run, T, R, E, SE> OutputStream<Run, T, R, E, SE> {
+    pub(crate) fn new(shared: Arc<Shared<T, R, E, SE>>, run: Run) -> Self {
+        OutputStream {
+            shared,
+            run: Some(Box::pin(run)),
+            abort: None,
+        }
+    }
+}
+
+impl<Run, T, R, E, SE> Stream for OutputStream<Run, T, R, E, SE>
+where
+    Run: Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+{
+    type Item = Result<(usize, R), Abort<T, R, E, SE>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if let Some(output) = this.shared.next_output(cx.waker()) {
+            return Poll::Ready(Some(Ok(output)));
+        }
+        if let Some(run) = this.run.as_mut() {
+            let Poll::Ready(result) = run.as_mut().poll(cx) else {
+                // The run made progress: hand out what it produced meanwhile.
+                return match this.shared.next_output(cx.waker()) {
+                    Some(output) => Poll::Ready(Some(Ok(output))),
+                    None => Poll::Pending,
+                };
+            };
+            this.run = None;
+            this.abort = result.err();
+            if let Some(output) = this.shared.next_output(cx.waker()) {
+                return Poll::Ready(Some(Ok(output)));
+            }
+        }
+        Poll::Ready(this.abort.take().map(Err))
+    }
+}
+
+impl<Run, T, R, E, SE> FusedStream for OutputStream<Run, T, R, E, SE>
+where
+    Run: Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+{
+    fn is_terminated(&self) -> bool {
+        self.run.is_none() && self.abort.is_none()
+    }
+}
+
+impl<Run, T, R, E, SE> fmt::Debug for OutputStream<Run, T, R, E, SE> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutputStream")
+            .field("running", &self.run.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Puts a [`Pool`] one method call away from any [`Stream`]: a drop-in for
+/// `try_for_each_concurrent` and `buffer_unordered` that adds a bounded
+/// queue, fail-fast cancellation, accounting, and (with
+/// [`spawn_on`](Pooled::spawn_on)) parallelism.
+///
+/// | you write today                                        | with failfast                                   |
+/// |--------------------------------------------------------|-------------------------------------------------|
+/// | `s.try_for_each_concurrent(8, f).await`                | `s.pooled(8).try_for_each(f).await`             |
+/// | `s.map(f).buffer_unordered(8).try_collect().await`     | `s.pooled(8).try_map(f).try_collect().await`    |
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::PooledExt as _;
+/// use futures::TryStreamExt as _;
+///
+/// let doubled: Vec<u32> = futures::stream::iter(0..10u32)
+///     .pooled(3)
+///     .try_map(|n| async move { Ok::<u32, std::io::Error>(n * 2) })
+///     .try_collect()
+///     .await
+///     .unwrap();
+/// assert_eq!(doubled.len(), 10);
+///
+/// let abort = futures::stream::iter(0..10u32)
+///     .pooled(3)
+///     .try_for_each(|n| async move { if n == 4 { Err("four") } else { Ok(()) } })
+///     .await
+///     .unwrap_err();
+/// assert_eq!(abort.error().index(), Some(4));
+/// # });
+/// ```
+pub trait PooledExt: Stream + Sized {
+    /// This stream, to be handled by `workers` workers through a bounded
+    /// queue (of `workers` places, until [`Pooled::queue`] says otherwise).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `workers` is 0, as [`Pool::new`] does.
+    fn pooled(self, workers: usize) -> Pooled<Self> {
+        Pooled {
+            stream: self,
+            pool: Pool::new(workers),
+        }
+    }
+}
+
+impl<S: Stream> PooledExt for S {}
+
+/// A stream waiting for its handler; made by [`PooledExt::pooled`].
+#[must_use = "a pooled stream does nothing until `try_for_each` or `try_map` is called"]
+pub struct Pooled<S, M = Inline> {
+    stream: S,
+    pool: Pool<M>,
+}
+
+impl<S, M: fmt::Debug> fmt::Debug for Pooled<S, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pooled")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, M> Pooled<S, M> {
+    /// Sets the queue's capacity, as [`Pool::queue`] does.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `capacity` is 0.
+    pub fn queue(self, capacity: usize) -> Self {
+        Pooled {
+            stream: self.stream,
+            pool: self.pool.queue(capacity),
+        }
+    }
+
+    /// Sets the error policy, as [`Pool::policy`] does.
+    ///
+    /// # Panics
+    ///
+    /// Panics on `Policy::AbortAfter(0)`.
+    pub fn policy(self, policy: Policy) -> Self {
+        Pooled {
+            stream: self.stream,
+            pool: self.pool.policy(policy),
+        }
+    }
+
+    /// Spawns the workers on `executor`, as [`Pool::spawn_on`] does.
+    pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>> {
+        Pooled {
+            stream: self.stream,
+            pool: self.pool.spawn_on(executor),
+        }
+    }
+}
+
+impl<S: Stream> Pooled<S> {
+    /// Runs `f` on every item; the first error (or panic) stops everything.
+    /// Like `try_for_each_concurrent`, with a bounded queue, accounting of
+    /// every item, and panics turned into errors.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run, as [`Pool::run`] does.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run, as for [`Pool::run`].
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Item, (), E>>>
+    where
+        F: Fn(S::Item) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let run = self.pool.outputs(Outputs::Discard).run(self.stream, f);
+        async move { run.await.map(drop) }
+    }
+
+    /// Maps every item through `f`, yielding outputs as they complete (like
+    /// `buffer_unordered`); after the first error (or panic) the stream
+    /// yields the run's `Err(abort)` and ends.
+    pub fn try_map<F, Fut, R, E>(self, f: F) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
+    where
+        F: Fn(S::Item) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        self.pool
+            .stream(self.stream, f)
+            .map(|next| next.map(|(_, output)| output))
+    }
+}
+
+impl<S, X> Pooled<S, Spawned<X>>
+where
+    S: Stream,
+    S::Item: Send + 'static,
+    X: Executor,
+{
+    /// Runs `f` on every item, on spawned workers. See
+    /// [`Pooled::try_for_each`] for the inline version.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run.
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Item, (), E>>>
+    where
+        E: Send + 'static,
+        F: Fn(S::Item) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let run = self.pool.outputs(Outputs::Discard).run(self.stream, f);
+        async move { run.await.map(drop) }
+    }
+
+    /// Maps every item through `f` on spawned workers. See
+    /// [`Pooled::try_map`] for the inline version.
+    pub fn try_map<F, Fut, R, E>(self, f: F) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+        F: Fn(S::Item) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        self.pool
+            .stream(self.stream, f)
+            .map(|next| next.map(|(_, output)| output))
+    }
+}
