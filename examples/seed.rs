@@ -45,7 +45,19 @@ fn main() {
          every request above 10 fails, {} ms per job",
         sleep.as_millis()
     );
-    let result = smol::block_on(Pool::new(WORKERS).queue(QUEUE).run_with(
+    let pool = Pool::new(WORKERS).queue(QUEUE).on_progress(move |p| {
+        println!(
+            "{}     progress: {:>2} entered, {:>2} queued, {} in flight, {:>2} done, {} failed, {} cancelled",
+            stamp(),
+            p.entered,
+            p.queued,
+            p.in_flight,
+            p.completed,
+            p.failed,
+            p.cancelled
+        );
+    });
+    let result = smol::block_on(pool.run_with(
         |tx| async move {
             for request in 0..REQUESTS {
                 println!(
