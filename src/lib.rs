@@ -130,7 +130,7 @@ pub use queue::{SendError, Sender, TrySendError};
 pub use report::{Abort, Error, Report};
 pub use run::Outputs;
 pub use spawn::Spawned;
-pub use stream::{Pooled, PooledExt};
+pub use stream::{Fallible, Pooled, PooledExt};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_core::Stream;
 use futures_core::stream::FusedStream;
+use futures_core::{Stream, TryStream};
 use futures_util::StreamExt as _;
 
 use crate::control::Policy;
@@ -93,6 +93,7 @@ impl<Run, T, R, E, SE> fmt::Debug for OutputStream<Run, T, R, E, SE> {
 /// |--------------------------------------------------------|-------------------------------------------------|
 /// | `s.try_for_each_concurrent(8, f).await`                | `s.pooled(8).try_for_each(f).await`             |
 /// | `s.map(f).buffer_unordered(8).try_collect().await`     | `s.pooled(8).try_map(f).try_collect().await`    |
+/// | `try_s.try_for_each_concurrent(8, f).await`            | `try_s.try_pooled(8).try_for_each(f).await`     |
 ///
 /// # Examples
 ///
@@ -128,20 +129,63 @@ pub trait PooledExt: Stream + Sized {
         Pooled {
             stream: self,
             pool: Pool::new(workers),
+            source: (),
+        }
+    }
+
+    /// This fallible stream (a `TryStream`, as `try_for_each_concurrent`
+    /// takes), to be handled by `workers` workers: its `Ok` items go to the
+    /// handler, and its first `Err` aborts the run with
+    /// [`Error::Source`](crate::Error::Source).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `workers` is 0, as [`Pool::new`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::PooledExt as _;
+    ///
+    /// let lines = futures::stream::iter(vec![Ok("a"), Ok("b"), Err("unreadable"), Ok("c")]);
+    /// let abort = lines
+    ///     .try_pooled(2)
+    ///     .try_for_each(|line: &str| async move { Ok::<(), &str>(drop(line)) })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.to_string(), "source failed after 2 items: unreadable");
+    /// # });
+    /// ```
+    fn try_pooled(self, workers: usize) -> Pooled<Self, Inline, Fallible>
+    where
+        Self: TryStream,
+    {
+        Pooled {
+            stream: self,
+            pool: Pool::new(workers),
+            source: Fallible,
         }
     }
 }
 
+/// Marks a [`Pooled`] stream whose items are `Result`s: made by
+/// [`PooledExt::try_pooled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fallible;
+
 impl<S: Stream> PooledExt for S {}
 
-/// A stream waiting for its handler; made by [`PooledExt::pooled`].
+/// A stream waiting for its handler; made by [`PooledExt::pooled`] (`K` is
+/// `()`) or [`PooledExt::try_pooled`] (`K` is [`Fallible`]).
 #[must_use = "a pooled stream does nothing until `try_for_each` or `try_map` is called"]
-pub struct Pooled<S, M = Inline> {
+pub struct Pooled<S, M = Inline, K = ()> {
     stream: S,
     pool: Pool<M>,
+    source: K,
 }
 
-impl<S, M: fmt::Debug> fmt::Debug for Pooled<S, M> {
+impl<S, M: fmt::Debug, K> fmt::Debug for Pooled<S, M, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pooled")
             .field("pool", &self.pool)
@@ -149,7 +193,7 @@ impl<S, M: fmt::Debug> fmt::Debug for Pooled<S, M> {
     }
 }
 
-impl<S, M> Pooled<S, M> {
+impl<S, M, K> Pooled<S, M, K> {
     /// Sets the queue's capacity, as [`Pool::queue`] does.
     ///
     /// # Panics
@@ -157,8 +201,8 @@ impl<S, M> Pooled<S, M> {
     /// Panics if `capacity` is 0.
     pub fn queue(self, capacity: usize) -> Self {
         Pooled {
-            stream: self.stream,
             pool: self.pool.queue(capacity),
+            ..self
         }
     }
 
@@ -169,16 +213,17 @@ impl<S, M> Pooled<S, M> {
     /// Panics on `Policy::AbortAfter(0)`.
     pub fn policy(self, policy: Policy) -> Self {
         Pooled {
-            stream: self.stream,
             pool: self.pool.policy(policy),
+            ..self
         }
     }
 
     /// Spawns the workers on `executor`, as [`Pool::spawn_on`] does.
-    pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>> {
+    pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>, K> {
         Pooled {
             stream: self.stream,
             pool: self.pool.spawn_on(executor),
+            source: self.source,
         }
     }
 }
@@ -262,5 +307,62 @@ where
         self.pool
             .stream(self.stream, f)
             .map(|next| next.map(|(_, output)| output))
+    }
+}
+
+impl<S: TryStream> Pooled<S, Inline, Fallible> {
+    /// Runs `f` on every `Ok` item; the first error (of `f` or of the
+    /// stream) or panic stops everything. Like `try_for_each_concurrent`,
+    /// with a bounded queue, accounting of every item, and panics turned into
+    /// errors.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run, as [`Pool::try_run`] does.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run, as for [`Pool::run`].
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Ok, (), E, S::Error>>>
+    where
+        F: Fn(S::Ok) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let run = self.pool.outputs(Outputs::Discard).try_run(self.stream, f);
+        async move { run.await.map(drop) }
+    }
+}
+
+impl<S, X> Pooled<S, Spawned<X>, Fallible>
+where
+    S: TryStream,
+    S::Ok: Send + 'static,
+    S::Error: Send + 'static,
+    X: Executor,
+{
+    /// Runs `f` on every `Ok` item, on spawned workers. See
+    /// [`Pooled::try_for_each`] for the inline version.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run.
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Ok, (), E, S::Error>>>
+    where
+        E: Send + 'static,
+        F: Fn(S::Ok) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let run = self.pool.outputs(Outputs::Discard).try_run(self.stream, f);
+        async move { run.await.map(drop) }
     }
 }

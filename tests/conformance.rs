@@ -536,20 +536,28 @@ macro_rules! conformance {
         #[test]
         fn pooled_extension_is_a_drop_in() {
             let sum = block_on(
-                pooled(futures::stream::iter(1..=100usize), 4)
+                mode(futures::stream::iter(1..=100usize).pooled(4))
                     .try_map(|n| async move { Ok::<usize, String>(n) })
                     .try_fold(0, |sum, n| async move { Ok(sum + n) }),
             )
             .unwrap();
             assert_eq!(sum, 5050);
             let abort = block_on(
-                pooled(futures::stream::iter(0..100usize), 4).try_for_each(|n| async move {
+                mode(futures::stream::iter(0..100usize).pooled(4)).try_for_each(|n| async move {
                     if n == 10 { Err("ten") } else { Ok(()) }
                 }),
             )
             .unwrap_err();
             assert_eq!(abort.error().index(), Some(10));
             check_counts(&abort);
+            let lines = futures::stream::iter((0..100usize).map(|n| if n == 50 { Err("unreadable".to_owned()) } else { Ok(n) }));
+            let abort = block_on(mode(lines.try_pooled(4)).try_for_each(|n| async move {
+                common::yield_times(n % 2).await;
+                Ok::<(), String>(())
+            }))
+            .unwrap_err();
+            assert_eq!(abort.to_string(), "source failed after 50 items: unreadable");
+            assert_eq!(abort.report().completed() + abort.unprocessed().len() + abort.cancelled().len(), 50);
         }
 
         proptest! {
@@ -628,8 +636,10 @@ mod inline {
         Pool::new(workers).queue(capacity)
     }
 
-    fn pooled<S: futures::Stream>(stream: S, workers: usize) -> failfast::Pooled<S> {
-        stream.pooled(workers)
+    fn mode<S, K>(
+        pooled: failfast::Pooled<S, failfast::Inline, K>,
+    ) -> failfast::Pooled<S, failfast::Inline, K> {
+        pooled
     }
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -671,11 +681,10 @@ macro_rules! smol_mode {
                 smol::block_on(guarded(future))
             }
 
-            fn pooled<S: futures::Stream>(
-                stream: S,
-                workers: usize,
-            ) -> failfast::Pooled<S, failfast::Spawned<Arc<smol::Executor<'static>>>> {
-                stream.pooled(workers).spawn_on(Arc::clone(&EXECUTOR))
+            fn mode<S, K>(pooled: failfast::Pooled<S, failfast::Inline, K>) -> failfast::Pooled<S, failfast::Spawned<Arc<smol::Executor<'static>>>, K> {
+
+                pooled.spawn_on(Arc::clone(&EXECUTOR))
+
             }
 
             conformance!(inline: false);
@@ -705,13 +714,10 @@ mod tokio_current_thread {
         RUNTIME.with(|rt| rt.block_on(guarded(future)))
     }
 
-    fn pooled<S: futures::Stream>(
-        stream: S,
-        workers: usize,
-    ) -> failfast::Pooled<S, failfast::Spawned<tokio::runtime::Handle>> {
-        stream
-            .pooled(workers)
-            .spawn_on(RUNTIME.with(|rt| rt.handle().clone()))
+    fn mode<S, K>(
+        pooled: failfast::Pooled<S, failfast::Inline, K>,
+    ) -> failfast::Pooled<S, failfast::Spawned<tokio::runtime::Handle>, K> {
+        pooled.spawn_on(RUNTIME.with(|rt| rt.handle().clone()))
     }
 
     conformance!(inline: false);
@@ -738,11 +744,10 @@ mod tokio_multi_thread {
         RUNTIME.block_on(guarded(future))
     }
 
-    fn pooled<S: futures::Stream>(
-        stream: S,
-        workers: usize,
-    ) -> failfast::Pooled<S, failfast::Spawned<tokio::runtime::Handle>> {
-        stream.pooled(workers).spawn_on(RUNTIME.handle().clone())
+    fn mode<S, K>(
+        pooled: failfast::Pooled<S, failfast::Inline, K>,
+    ) -> failfast::Pooled<S, failfast::Spawned<tokio::runtime::Handle>, K> {
+        pooled.spawn_on(RUNTIME.handle().clone())
     }
 
     conformance!(inline: false);
@@ -765,11 +770,10 @@ mod async_std_closure {
         async_std::task::block_on(guarded(future))
     }
 
-    fn pooled<S: futures::Stream>(
-        stream: S,
-        workers: usize,
-    ) -> failfast::Pooled<S, failfast::Spawned<fn(Task)>> {
-        stream.pooled(workers).spawn_on(spawn as fn(Task))
+    fn mode<S, K>(
+        pooled: failfast::Pooled<S, failfast::Inline, K>,
+    ) -> failfast::Pooled<S, failfast::Spawned<fn(Task)>, K> {
+        pooled.spawn_on(spawn as fn(Task))
     }
 
     conformance!(inline: false);
@@ -796,11 +800,10 @@ mod futures_thread_pool {
         futures::executor::block_on(guarded(future))
     }
 
-    fn pooled<S: futures::Stream>(
-        stream: S,
-        workers: usize,
-    ) -> failfast::Pooled<S, failfast::Spawned<futures::executor::ThreadPool>> {
-        stream.pooled(workers).spawn_on(POOL.clone())
+    fn mode<S, K>(
+        pooled: failfast::Pooled<S, failfast::Inline, K>,
+    ) -> failfast::Pooled<S, failfast::Spawned<futures::executor::ThreadPool>, K> {
+        pooled.spawn_on(POOL.clone())
     }
 
     conformance!(inline: false);
