@@ -756,11 +756,14 @@ mod tokio_multi_thread {
 mod async_std_closure {
     use super::*;
 
+    /// Spawned through a plain function, as any executor can be.
+    type Mode = failfast::Spawned<fn(Task)>;
+
     fn spawn(task: Task) {
         async_std::task::spawn(task);
     }
 
-    fn pool(workers: usize, capacity: usize) -> Pool<failfast::Spawned<fn(Task)>> {
+    fn pool(workers: usize, capacity: usize) -> Pool<Mode> {
         Pool::new(workers)
             .queue(capacity)
             .spawn_on(spawn as fn(Task))
@@ -772,7 +775,7 @@ mod async_std_closure {
 
     fn mode<S, K>(
         pooled: failfast::Pooled<S, failfast::Inline, K>,
-    ) -> failfast::Pooled<S, failfast::Spawned<fn(Task)>, K> {
+    ) -> failfast::Pooled<S, Mode, K> {
         pooled.spawn_on(spawn as fn(Task))
     }
 
