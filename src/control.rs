@@ -4,9 +4,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use event_listener::{Event, EventListener};
 
@@ -112,6 +112,8 @@ type Deadline = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub(crate) struct ControlState {
     state: AtomicU8,
     changed: Event,
+    /// Set once a deadline is given, so a run without one takes no lock.
+    has_deadline: AtomicBool,
     deadline: Mutex<Option<Deadline>>,
     pub(crate) counters: Arc<Counters>,
 }
@@ -164,6 +166,7 @@ impl Control {
             state: Arc::new(ControlState {
                 state: AtomicU8::new(OPEN),
                 changed: Event::new(),
+                has_deadline: AtomicBool::new(false),
                 deadline: Mutex::new(None),
                 counters: Arc::default(),
             }),
@@ -192,6 +195,7 @@ impl Control {
     /// `deadline`.
     pub fn close_with_deadline(&self, deadline: impl Future<Output = ()> + Send + 'static) {
         *lock(&self.state.deadline) = Some(Box::pin(deadline));
+        self.state.has_deadline.store(true, Ordering::SeqCst);
         self.close();
     }
 
@@ -240,6 +244,8 @@ pub(crate) enum Command {
 pub(crate) struct Watcher<'a> {
     control: &'a Control,
     listener: Option<EventListener>,
+    /// The waker the listener was registered with, for the state `seen`.
+    registered: Option<(Waker, u8)>,
 }
 
 impl<'a> Watcher<'a> {
@@ -247,6 +253,7 @@ impl<'a> Watcher<'a> {
         Watcher {
             control,
             listener: None,
+            registered: None,
         }
     }
 
@@ -254,7 +261,7 @@ impl<'a> Watcher<'a> {
     /// when the deadline fires.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Command {
         let state = &self.control.state;
-        {
+        if state.has_deadline.load(Ordering::SeqCst) {
             let mut deadline = lock(&state.deadline);
             if deadline
                 .as_mut()
@@ -272,14 +279,24 @@ impl<'a> Watcher<'a> {
                 CLOSED => Command::Close,
                 _ => return Command::Abort,
             };
+            if self
+                .registered
+                .as_ref()
+                .is_some_and(|(waker, at)| *at == seen && waker.will_wake(cx.waker()))
+            {
+                // Already listening, with this waker, since this state.
+                return command;
+            }
             let listener = self.listener.get_or_insert_with(|| state.changed.listen());
             // Registered first, then re-read: a change in between is not missed.
             if Pin::new(listener).poll(cx) == Poll::Pending
                 && state.state.load(Ordering::SeqCst) == seen
             {
+                self.registered = Some((cx.waker().clone(), seen));
                 return command;
             }
             self.listener = None;
+            self.registered = None;
         }
     }
 }

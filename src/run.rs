@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::mem;
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -48,7 +49,6 @@ struct Books<R, E, SE> {
     item_errors: usize,
     aborting: bool,
     closed_early: bool,
-    completed: usize,
     outputs: VecDeque<(usize, R)>,
     cancelled: Vec<usize>,
 }
@@ -59,8 +59,14 @@ pub(crate) struct Shared<T, R, E, SE> {
     abort: Signal,
     outputs: Outputs,
     error_limit: usize,
+    /// The run's control: the user's, or a private one that only counts.
     control: Control,
+    /// Whether the user gave a control, which the run must then obey.
+    controlled: bool,
     on_progress: Option<OnProgress>,
+    /// Items completed; outside the books, so a run that discards outputs
+    /// takes no lock per item.
+    completed: AtomicUsize,
     /// Outputs are taken by an [`OutputStream`](crate::stream::OutputStream),
     /// which this wakes as they come.
     streaming: bool,
@@ -80,7 +86,9 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             outputs: settings.outputs,
             error_limit: settings.policy.limit(),
             control,
+            controlled: settings.control.is_some(),
             on_progress: settings.on_progress.clone(),
+            completed: AtomicUsize::new(0),
             streaming: settings.streaming,
             output_waker: AtomicWaker::new(),
             books: Mutex::new(Books {
@@ -89,7 +97,6 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
                 item_errors: 0,
                 aborting: false,
                 closed_early: false,
-                completed: 0,
                 outputs: VecDeque::new(),
                 cancelled: Vec::new(),
             }),
@@ -142,12 +149,10 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     }
 
     fn complete(&self, index: usize, output: R) {
-        let mut books = lock(&self.books);
-        books.completed += 1;
+        self.completed.fetch_add(1, Ordering::Relaxed);
         if self.outputs != Outputs::Discard {
-            books.outputs.push_back((index, output));
+            lock(&self.books).outputs.push_back((index, output));
         }
-        drop(books);
         if self.streaming {
             self.output_waker.wake();
         }
@@ -210,7 +215,8 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         }
         let report = Report {
             entered: self.queue.entered(),
-            completed: books.completed,
+            // Every worker has ended: their counts are all in.
+            completed: self.completed.load(Ordering::Acquire),
             closed_early: books.closed_early,
             outputs,
         };
@@ -390,10 +396,12 @@ where
     let _stop = StopOnDrop(&shared.abort, &shared.queue);
     let mut producer = pin!(Some(producer));
     let mut workers = workers;
-    let mut control = Watcher::new(&shared.control);
+    let mut control = shared.controlled.then(|| Watcher::new(&shared.control));
     let mut obeyed = Command::Open;
     poll_fn(|cx| {
-        let command = control.poll(cx);
+        let command = control
+            .as_mut()
+            .map_or(Command::Open, |control| control.poll(cx));
         if command != obeyed {
             obeyed = command;
             if command == Command::Abort {
