@@ -5,13 +5,15 @@
 //! index as it enters, under a small lock held only for a non-blocking
 //! `try_send`, so indices follow queue order even with several senders on
 //! several threads. Waiting for room is done here rather than inside the
-//! channel, on an `Event` that the workers notify after every receive and that
-//! an abort notifies for good.
+//! channel (a stream feeder waits for room before it pulls an item), on an
+//! `Event` that the workers notify after a receive, only when someone waits,
+//! and that closing notifies for good.
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use event_listener::Event;
+use event_listener::{Event, listener};
 
 use crate::control::Counters;
 
@@ -27,9 +29,11 @@ pub(crate) struct Entry<T> {
 pub(crate) struct Queue<T> {
     pub(crate) rx: async_channel::Receiver<Entry<T>>,
     /// The next index to hand out; also the number of items that entered.
-    next: Mutex<usize>,
-    /// Notified when room frees up, and for good when the queue closes.
-    room: Event,
+    /// Only senders touch it: on its own cache line, away from what the
+    /// workers read for every item.
+    next: CacheLine<Mutex<usize>>,
+    /// A place is free (and, for good, the queue is closed).
+    room: Waiters,
     /// Items that entered but will not be handled: taken by a worker after the
     /// abort, or pulled from a stream source after it.
     handed_back: Mutex<Vec<Entry<T>>>,
@@ -48,8 +52,8 @@ impl<T> Queue<T> {
         let (tx, rx) = async_channel::bounded(capacity);
         let queue = Arc::new(Queue {
             rx,
-            next: Mutex::new(0),
-            room: Event::new(),
+            next: CacheLine(Mutex::new(0)),
+            room: Waiters::default(),
             handed_back: Mutex::new(Vec::new()),
             counters,
         });
@@ -62,19 +66,20 @@ impl<T> Queue<T> {
 
     /// The number of items that have entered so far.
     pub(crate) fn entered(&self) -> usize {
-        *lock(&self.next)
+        *lock(&self.next.0)
     }
 
-    /// Called by a worker after each receive.
+    /// Called by a worker after each receive: wakes a sender waiting for
+    /// room, if any. Costs one load when nobody waits.
     pub(crate) fn freed_one(&self) {
-        self.room.notify_additional(1);
+        self.room.notify_one();
     }
 
     /// Stops intake for good: senders fail from now on, waiting ones wake up.
     /// Items already queued can still be received.
     pub(crate) fn close(&self) {
         self.rx.close();
-        self.room.notify(usize::MAX);
+        self.room.event.notify(usize::MAX);
     }
 
     /// Keeps an entry that will not be handled, to return it to the caller.
@@ -91,6 +96,48 @@ impl<T> Queue<T> {
         }
         entries.sort_unstable_by_key(|e| e.index);
         entries.into_iter().map(|e| (e.index, e.item)).collect()
+    }
+}
+
+/// Keeps its content on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct CacheLine<T>(T);
+
+/// An event and a count of those waiting on it, so that notifying nobody costs
+/// one load.
+#[derive(Debug, Default)]
+struct Waiters {
+    event: Event,
+    waiting: AtomicUsize,
+}
+
+impl Waiters {
+    fn waiting(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst) > 0
+    }
+
+    /// Counts the caller as waiting until the guard is dropped. Call it
+    /// before listening and re-checking the condition: a notifier that saw
+    /// nobody waiting acted before the re-check, which then sees its effect.
+    fn enter(&self) -> Waiting<'_> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(&self.waiting)
+    }
+
+    fn notify_one(&self) {
+        if self.waiting() {
+            self.event.notify_additional(1);
+        }
+    }
+}
+
+/// One waiter, counted in [`Waiters`] until dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -150,11 +197,12 @@ impl<T> Sender<T> {
                 Err(TrySendError::Closed(back)) => return Err(SendError(back)),
                 Err(TrySendError::Full(back)) => item = back,
             }
-            let listener = self.queue.room.listen();
+            let _waiting = self.queue.room.enter();
+            listener!(self.queue.room.event => room);
             if self.tx.is_closed() || !self.tx.is_full() {
                 continue;
             }
-            listener.await;
+            room.await;
         }
     }
 
@@ -166,7 +214,7 @@ impl<T> Sender<T> {
     /// [`TrySendError::Closed`] if the run has aborted or its intake has
     /// closed; both hand `item` back.
     pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
-        let mut next = lock(&self.queue.next);
+        let mut next = lock(&self.queue.next.0);
         // Counted before it can be received, so progress never shows an item
         // handled before it entered; taken back if the send fails.
         let counter = self.queue.counters.as_ref().map(|c| &c.entered);
@@ -198,11 +246,12 @@ impl<T> Sender<T> {
             if !self.tx.is_full() {
                 return true;
             }
-            let listener = self.queue.room.listen();
+            let _waiting = self.queue.room.enter();
+            listener!(self.queue.room.event => room);
             if self.tx.is_closed() || !self.tx.is_full() {
                 continue;
             }
-            listener.await;
+            room.await;
         }
     }
 
@@ -210,7 +259,7 @@ impl<T> Sender<T> {
     /// queued because the run had aborted: it is handed back with the next
     /// index, so it is not lost.
     pub(crate) fn hand_back_late(&self, item: T) {
-        let mut next = lock(&self.queue.next);
+        let mut next = lock(&self.queue.next.0);
         self.queue.hand_back(Entry { index: *next, item });
         *next += 1;
     }
