@@ -289,7 +289,7 @@ impl Pool<Inline> {
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
     {
-        self.run_with(move |tx| feed(source.into_stream(), tx), handler)
+        self.run_with(move |tx| feed(source.into_stream(), tx, true), handler)
     }
 
     /// Runs `producer` and the workers together: the producer gets a
@@ -398,7 +398,7 @@ impl Pool<Inline> {
         Fut: Future<Output = Result<R, E>>,
     {
         self.stream_with(
-            move |tx| feed(futures_util::StreamExt::map(source, Ok), tx),
+            move |tx| feed(futures_util::StreamExt::map(source, Ok), tx, true),
             handler,
         )
     }

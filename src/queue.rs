@@ -10,8 +10,10 @@
 //! and that closing notifies for good.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 
 use event_listener::{Event, listener};
 
@@ -34,6 +36,10 @@ pub(crate) struct Queue<T> {
     next: CacheLine<Mutex<usize>>,
     /// A place is free (and, for good, the queue is closed).
     room: Waiters,
+    /// An inline feeder waits for room without an event (see
+    /// [`Sender::room_in_run`]); a receive then asks the run to poll it again.
+    parked: AtomicBool,
+    repoll: AtomicBool,
     /// Items that entered but will not be handled: taken by a worker after the
     /// abort, or pulled from a stream source after it.
     handed_back: Mutex<Vec<Entry<T>>>,
@@ -54,6 +60,8 @@ impl<T> Queue<T> {
             rx,
             next: CacheLine(Mutex::new(0)),
             room: Waiters::default(),
+            parked: AtomicBool::new(false),
+            repoll: AtomicBool::new(false),
             handed_back: Mutex::new(Vec::new()),
             counters,
         });
@@ -73,6 +81,15 @@ impl<T> Queue<T> {
     /// room, if any. Costs one load when nobody waits.
     pub(crate) fn freed_one(&self) {
         self.room.notify_one();
+        if self.parked.load(Ordering::Relaxed) {
+            self.parked.store(false, Ordering::Relaxed);
+            self.repoll.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a parked inline feeder has room again (and must be polled).
+    pub(crate) fn take_repoll(&self) -> bool {
+        self.repoll.swap(false, Ordering::Relaxed)
     }
 
     /// Stops intake for good: senders fail from now on, waiting ones wake up.
@@ -125,9 +142,12 @@ impl Waiters {
         Waiting(&self.waiting)
     }
 
+    /// Makes sure one waiter is woken: does nothing if one already is and
+    /// has not run yet. The woken one passes the turn on if room is left
+    /// (see [`Sender::send`]).
     fn notify_one(&self) {
         if self.waiting() {
-            self.event.notify_additional(1);
+            self.event.notify(1);
         }
     }
 }
@@ -191,9 +211,16 @@ impl<T> Sender<T> {
     /// ```
     pub async fn send(&self, item: T) -> Result<(), SendError<T>> {
         let mut item = item;
+        let mut waited = false;
         loop {
             match self.try_send(item) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    if waited && !self.tx.is_full() {
+                        // Woken for one place and more are free: pass it on.
+                        self.queue.room.notify_one();
+                    }
+                    return Ok(());
+                }
                 Err(TrySendError::Closed(back)) => return Err(SendError(back)),
                 Err(TrySendError::Full(back)) => item = back,
             }
@@ -203,6 +230,7 @@ impl<T> Sender<T> {
                 continue;
             }
             room.await;
+            waited = true;
         }
     }
 
@@ -239,11 +267,16 @@ impl<T> Sender<T> {
     /// the queue is closed. Used to pull from a stream only when the item can
     /// go straight in, so the pool never holds an extra item.
     pub(crate) async fn room(&self) -> bool {
+        let mut waited = false;
         loop {
             if self.tx.is_closed() {
                 return false;
             }
             if !self.tx.is_full() {
+                if waited && self.tx.capacity().is_some_and(|c| self.tx.len() + 1 < c) {
+                    // Woken for one place and more are free: pass it on.
+                    self.queue.room.notify_one();
+                }
                 return true;
             }
             let _waiting = self.queue.room.enter();
@@ -252,7 +285,25 @@ impl<T> Sender<T> {
                 continue;
             }
             room.await;
+            waited = true;
         }
+    }
+
+    /// Like [`room`](Sender::room), for a feeder polled by the run that also
+    /// polls every worker (inline): waiting registers no waker, since the
+    /// run polls the feeder again as soon as a worker frees a place (see
+    /// `Queue::take_repoll`), or the queue closes.
+    pub(crate) fn room_in_run(&self) -> impl Future<Output = bool> + '_ {
+        std::future::poll_fn(|_| {
+            if self.tx.is_closed() {
+                Poll::Ready(false)
+            } else if !self.tx.is_full() {
+                Poll::Ready(true)
+            } else {
+                self.queue.parked.store(true, Ordering::Relaxed);
+                Poll::Pending
+            }
+        })
     }
 
     /// Records an item that was pulled from a stream source but could not be

@@ -303,35 +303,44 @@ where
         shared.count(|c| &c.started);
         let Entry { index, item } = entry;
         let job = Job::new(index, id);
-        let job_future = match job.enter(|| handler(item)) {
-            Ok(job_future) => job_future,
-            Err(message) => {
-                if shared.fail(Error::Panicked { index, message }) {
-                    return WorkerExit::Finished;
-                }
-                continue;
-            }
-        };
         // Declared before the job's future, so dropped after it.
         let mut in_flight = InFlight {
             shared,
             index,
             armed: true,
         };
-        let mut slot = pin!(Some(job_future));
+        let mut item = Some(item);
+        let mut slot = pin!(None);
+        // One catch per poll: the first also makes the future, the last also
+        // drops it, so a panic in either is caught with the poll's.
         let outcome = poll_fn(|cx| {
-            let Some(running) = slot.as_mut().as_pin_mut() else {
-                return Poll::Ready(Outcome::Cancelled);
-            };
-            match job.enter(|| running.poll(cx)) {
+            let step = job.enter(|| {
+                if let Some(item) = item.take() {
+                    slot.set(Some(handler(item)));
+                }
+                let Some(running) = slot.as_mut().as_pin_mut() else {
+                    return Poll::Pending;
+                };
+                let poll = running.poll(cx);
+                if poll.is_ready() {
+                    slot.set(None);
+                }
+                poll
+            });
+            match step {
                 Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
                 Err(message) => Poll::Ready(Outcome::Panicked(message)),
                 Ok(Poll::Pending) => abort.poll_raised(cx).map(|()| Outcome::Cancelled),
             }
         })
         .await;
-        // Drop the job's future here, where a panicking destructor is caught.
-        let dropped = job.enter(|| slot.set(None));
+        // A cancelled job's future is dropped here, where a panicking
+        // destructor is caught.
+        let dropped = if slot.is_some() {
+            job.enter(|| slot.set(None))
+        } else {
+            Ok(())
+        };
         in_flight.armed = false;
         let aborting = match (outcome, dropped) {
             (Outcome::Done(Ok(output)), Ok(())) => {
@@ -355,12 +364,24 @@ where
 
 /// Feeds a stream into the queue. It waits for room before pulling the next
 /// item, so the pool never holds more than the queue plus the items in flight.
-pub(crate) async fn feed<T, SE, S>(source: S, tx: Sender<T>) -> Result<(), SE>
+///
+/// `in_run` says the workers run in the run's own task (inline): room can
+/// then only be freed while the run polls them, and the run polls the feeder
+/// again when it was, so the feeder waits without an event.
+pub(crate) async fn feed<T, SE, S>(source: S, tx: Sender<T>, in_run: bool) -> Result<(), SE>
 where
     S: Stream<Item = Result<T, SE>>,
 {
     let mut source = pin!(source);
-    while tx.room().await {
+    loop {
+        let open = if in_run {
+            tx.room_in_run().await
+        } else {
+            tx.room().await
+        };
+        if !open {
+            break;
+        }
         match source.next().await {
             None => break,
             Some(Err(error)) => return Err(error),
@@ -419,7 +440,15 @@ where
                     shared.fail(Error::WorkerLost { worker });
                 }
                 Poll::Ready(None) => break,
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    if shared.queue.take_repoll() {
+                        // A parked inline feeder has room again: have the
+                        // executor poll the run again (rather than loop here,
+                        // so other tasks, timers and the control get a turn).
+                        cx.waker().wake_by_ref();
+                    }
+                    return Poll::Pending;
+                }
             }
         }
         if producer.is_some() {

@@ -174,7 +174,7 @@ impl<X: Executor> Pool<Spawned<X>> {
         F: Fn(T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
-        self.run_with(move |tx| feed(source.into_stream(), tx), handler)
+        self.run_with(move |tx| feed(source.into_stream(), tx, false), handler)
     }
 
     /// Runs `producer` (in the run's own task) and the spawned workers
@@ -226,7 +226,7 @@ impl<X: Executor> Pool<Spawned<X>> {
         Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
         self.stream_with(
-            move |tx| feed(futures_util::StreamExt::map(source, Ok), tx),
+            move |tx| feed(futures_util::StreamExt::map(source, Ok), tx, false),
             handler,
         )
     }
