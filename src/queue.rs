@@ -33,7 +33,7 @@ pub(crate) struct Queue<T> {
     /// The next index to hand out; also the number of items that entered.
     /// Only senders touch it: on its own cache line, away from what the
     /// workers read for every item.
-    next: CacheLine<Mutex<usize>>,
+    next: CacheLine<Next>,
     /// A place is free (and, for good, the queue is closed).
     room: Waiters,
     /// An inline feeder waits for room without an event (see
@@ -58,7 +58,7 @@ impl<T> Queue<T> {
         let (tx, rx) = async_channel::bounded(capacity);
         let queue = Arc::new(Queue {
             rx,
-            next: CacheLine(Mutex::new(0)),
+            next: CacheLine(Next::default()),
             room: Waiters::default(),
             parked: AtomicBool::new(false),
             repoll: AtomicBool::new(false),
@@ -68,13 +68,14 @@ impl<T> Queue<T> {
         let sender = Sender {
             tx,
             queue: Arc::clone(&queue),
+            sole: false,
         };
         (queue, sender)
     }
 
     /// The number of items that have entered so far.
     pub(crate) fn entered(&self) -> usize {
-        *lock(&self.next.0)
+        self.next.0.index.load(Ordering::Acquire)
     }
 
     /// Called by a worker after each receive: wakes a sender waiting for
@@ -114,6 +115,15 @@ impl<T> Queue<T> {
         entries.sort_unstable_by_key(|e| e.index);
         entries.into_iter().map(|e| (e.index, e.item)).collect()
     }
+}
+
+/// The index counter. Senders that may race take `lock` around reading the
+/// index, queueing the item and moving the index on, so indices follow queue
+/// order; a sender known to be the only one skips the lock.
+#[derive(Debug, Default)]
+struct Next {
+    index: AtomicUsize,
+    lock: Mutex<()>,
 }
 
 /// Keeps its content on a cache line of its own.
@@ -171,6 +181,8 @@ impl Drop for Waiting<'_> {
 pub struct Sender<T> {
     tx: async_channel::Sender<Entry<T>>,
     queue: Arc<Queue<T>>,
+    /// This sender is the queue's only one (a stream feeder): no lock needed.
+    sole: bool,
 }
 
 impl<T> Sender<T> {
@@ -242,16 +254,18 @@ impl<T> Sender<T> {
     /// [`TrySendError::Closed`] if the run has aborted or its intake has
     /// closed; both hand `item` back.
     pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
-        let mut next = lock(&self.queue.next.0);
+        let next = &self.queue.next.0;
+        let _turn = (!self.sole).then(|| lock(&next.lock));
+        let index = next.index.load(Ordering::Relaxed);
         // Counted before it can be received, so progress never shows an item
         // handled before it entered; taken back if the send fails.
         let counter = self.queue.counters.as_ref().map(|c| &c.entered);
         if let Some(entered) = counter {
             Counters::bump(entered);
         }
-        let refused = match self.tx.try_send(Entry { index: *next, item }) {
+        let refused = match self.tx.try_send(Entry { index, item }) {
             Ok(()) => {
-                *next += 1;
+                next.index.store(index + 1, Ordering::Release);
                 return Ok(());
             }
             Err(async_channel::TrySendError::Full(e)) => TrySendError::Full(e.item),
@@ -310,9 +324,18 @@ impl<T> Sender<T> {
     /// queued because the run had aborted: it is handed back with the next
     /// index, so it is not lost.
     pub(crate) fn hand_back_late(&self, item: T) {
-        let mut next = lock(&self.queue.next.0);
-        self.queue.hand_back(Entry { index: *next, item });
-        *next += 1;
+        let next = &self.queue.next.0;
+        let _turn = (!self.sole).then(|| lock(&next.lock));
+        let index = next.index.load(Ordering::Relaxed);
+        self.queue.hand_back(Entry { index, item });
+        next.index.store(index + 1, Ordering::Release);
+    }
+
+    /// This sender, marked as the queue's only one, which lets it skip the
+    /// index lock. Only for the sender [`Queue::new`] made, before anyone
+    /// could clone it: a stream feeder's.
+    pub(crate) fn into_sole(self) -> Sender<T> {
+        Sender { sole: true, ..self }
     }
 
     /// Waits until the pool stops accepting items: the run was closed or
@@ -355,6 +378,9 @@ impl<T> Clone for Sender<T> {
         Sender {
             tx: self.tx.clone(),
             queue: Arc::clone(&self.queue),
+            // Two senders now: both must take the lock. (A sole sender is
+            // never cloned: it stays inside the stream feeder.)
+            sole: false,
         }
     }
 }

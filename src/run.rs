@@ -373,6 +373,8 @@ where
     S: Stream<Item = Result<T, SE>>,
 {
     let mut source = pin!(source);
+    // The feeder's sender is the queue's only one.
+    let tx = tx.into_sole();
     loop {
         let open = if in_run {
             tx.room_in_run().await
