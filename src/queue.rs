@@ -108,12 +108,18 @@ impl<T> Queue<T> {
     /// Everything handed back plus everything still queued, in index order.
     /// Call once no worker runs any more.
     pub(crate) fn take_unprocessed(&self) -> Vec<(usize, T)> {
-        let mut entries = std::mem::take(&mut *lock(&self.handed_back));
+        let handed_back = std::mem::take(&mut *lock(&self.handed_back));
+        let mut items = Vec::with_capacity(handed_back.len() + self.rx.len());
+        items.extend(handed_back.into_iter().map(|e| (e.index, e.item)));
         while let Ok(entry) = self.rx.try_recv() {
-            entries.push(entry);
+            items.push((entry.index, entry.item));
         }
-        entries.sort_unstable_by_key(|e| e.index);
-        entries.into_iter().map(|e| (e.index, e.item)).collect()
+        // The queue is in index order; only items handed back by workers
+        // can be out of it.
+        if !items.is_sorted_by_key(|(index, _)| *index) {
+            items.sort_unstable_by_key(|(index, _)| *index);
+        }
+        items
     }
 }
 
