@@ -148,8 +148,9 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         aborting
     }
 
+    /// Records a completed item. The count itself is kept by the worker's
+    /// [`Tally`], so workers on different threads do not share a counter.
     fn complete(&self, index: usize, output: R) {
-        self.completed.fetch_add(1, Ordering::Relaxed);
         if self.outputs != Outputs::Discard {
             lock(&self.books).outputs.push_back((index, output));
         }
@@ -261,6 +262,19 @@ impl<T, R, E, SE> Drop for InFlight<'_, T, R, E, SE> {
     }
 }
 
+/// A worker's count of completed items, added to the run's when the worker
+/// ends or is dropped, so workers do not contend on one counter per item.
+struct Tally<'a> {
+    total: &'a AtomicUsize,
+    completed: usize,
+}
+
+impl Drop for Tally<'_> {
+    fn drop(&mut self) {
+        self.total.fetch_add(self.completed, Ordering::Release);
+    }
+}
+
 /// What became of one job.
 enum Outcome<R, E> {
     Done(Result<R, E>),
@@ -281,6 +295,10 @@ where
     Fut: Future<Output = Result<R, E>>,
 {
     let mut abort = shared.abort.watch();
+    let mut tally = Tally {
+        total: &shared.completed,
+        completed: 0,
+    };
     loop {
         let entry = {
             let mut recv = pin!(shared.queue.rx.recv());
@@ -345,6 +363,7 @@ where
         let aborting = match (outcome, dropped) {
             (Outcome::Done(Ok(output)), Ok(())) => {
                 shared.complete(index, output);
+                tally.completed += 1;
                 false
             }
             (Outcome::Done(Err(source)), _) => shared.fail(Error::Failed { index, source }),

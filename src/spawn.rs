@@ -100,13 +100,17 @@ where
     Fut: Future<Output = Result<R, E>> + Send + 'static,
 {
     let link = Arc::new(Link::default());
-    let mut finish = Finish {
+    let finish = Finish {
         link: Arc::clone(&link),
         finished: false,
     };
     let shared = Arc::clone(shared);
     let handler = Arc::clone(handler);
     executor.spawn(Task::new(async move {
+        // Locals, in this order, so that if the task is dropped unfinished the
+        // worker (and its tally) goes before `finish` reports the loss.
+        let mut finish = finish;
+        let (shared, handler) = (shared, handler);
         worker(id, &shared, &*handler).await;
         // Let go of the run's state before saying so.
         drop((shared, handler));
