@@ -64,6 +64,23 @@ fn run_futures_are_send() {
     assert_eq!(reports, [10; 4]);
 }
 
+/// smol's global executor, through the `SmolGlobal` adapter.
+#[test]
+fn smol_global_executor_runs_a_pool() {
+    let report = smol::block_on(watchdog(
+        "smol's global executor",
+        Pool::new(4).spawn_on(failfast::SmolGlobal).run(
+            futures::stream::iter(0..500u64),
+            |n| async move {
+                smol::future::yield_now().await;
+                Ok::<u64, String>(n)
+            },
+        ),
+    ))
+    .unwrap();
+    check_all_once(&report, 500);
+}
+
 /// An executor that drops what it is given: the run aborts with
 /// `WorkerLost` instead of hanging, and every item is accounted for.
 #[test]
