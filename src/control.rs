@@ -177,6 +177,13 @@ impl Control {
     /// their item back, a stream source is no longer pulled, and queued and
     /// in-flight items finish. The run then ends with a report whose
     /// [`closed_early`](crate::Report::closed_early) is true.
+    ///
+    /// A producer should take a refused send as the end of its work: one
+    /// that returns the [`SendError`](crate::SendError) as its own `Err`
+    /// (with `?`, say) fails the run with
+    /// [`Error::Source`](crate::Error::Source). Check
+    /// `tx.send(item).await.is_err()`, or race upstream work against
+    /// [`Sender::stopped`](crate::Sender::stopped), to stop quietly.
     pub fn close(&self) {
         self.raise(CLOSED);
     }
