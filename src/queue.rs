@@ -242,13 +242,7 @@ impl<T> Sender<T> {
                 Err(TrySendError::Closed(back)) => return Err(SendError(back)),
                 Err(TrySendError::Full(back)) => item = back,
             }
-            let _waiting = self.queue.room.enter();
-            listener!(self.queue.room.event => room);
-            if self.tx.is_closed() || !self.tx.is_full() {
-                continue;
-            }
-            room.await;
-            waited = true;
+            waited |= self.wait_for_room().await;
         }
     }
 
@@ -286,27 +280,31 @@ impl<T> Sender<T> {
     /// Waits until the queue has room, without taking an item; `false` once
     /// the queue is closed. Used to pull from a stream only when the item can
     /// go straight in, so the pool never holds an extra item.
+    ///
+    /// Only a stream feeder calls it, the queue's only sender: there is no
+    /// other waiter to pass a free place on to.
     pub(crate) async fn room(&self) -> bool {
-        let mut waited = false;
         loop {
             if self.tx.is_closed() {
                 return false;
             }
             if !self.tx.is_full() {
-                if waited && self.tx.capacity().is_some_and(|c| self.tx.len() + 1 < c) {
-                    // Woken for one place and more are free: pass it on.
-                    self.queue.room.notify_one();
-                }
                 return true;
             }
-            let _waiting = self.queue.room.enter();
-            listener!(self.queue.room.event => room);
-            if self.tx.is_closed() || !self.tx.is_full() {
-                continue;
-            }
-            room.await;
-            waited = true;
+            self.wait_for_room().await;
         }
+    }
+
+    /// Waits once for a place to free up or the queue to close; returns
+    /// whether it had to wait (not if either happened meanwhile).
+    async fn wait_for_room(&self) -> bool {
+        let _waiting = self.queue.room.enter();
+        listener!(self.queue.room.event => room);
+        if self.tx.is_closed() || !self.tx.is_full() {
+            return false;
+        }
+        room.await;
+        true
     }
 
     /// Like [`room`](Sender::room), for a feeder polled by the run that also

@@ -105,7 +105,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     }
 
     /// Bumps a progress counter if progress is tracked.
-    fn count(&self, counter: impl FnOnce(&Counters) -> &std::sync::atomic::AtomicUsize) {
+    fn count(&self, counter: impl FnOnce(&Counters) -> &AtomicUsize) {
         if let Some(counters) = &self.queue.counters {
             Counters::bump(counter(counters));
         }
