@@ -4,13 +4,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use event_listener::{Event, EventListener};
 
-use crate::queue::lock;
+use crate::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use crate::sync::{Mutex, lock};
 
 /// When item errors stop a run.
 ///
@@ -59,6 +59,12 @@ pub struct Progress {
     pub failed: usize,
     /// Items cancelled while in flight.
     pub cancelled: usize,
+    /// Items that entered but will not be handled: handed back by value in
+    /// the run's [`Report`](crate::Report) or [`Abort`](crate::Abort).
+    ///
+    /// Once the run has ended, `entered == completed + failed + cancelled +
+    /// unprocessed`, and `queued` and `in_flight` are 0.
+    pub unprocessed: usize,
 }
 
 /// A progress callback, as given to [`Pool::on_progress`](crate::Pool::on_progress).
@@ -68,26 +74,26 @@ pub(crate) type OnProgress = Arc<dyn Fn(&Progress) + Send + Sync>;
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) entered: AtomicUsize,
+    /// Items that left the queue (taken by a worker, or drained when the run
+    /// ends), or entered without being queued (handed back at once).
     pub(crate) taken: AtomicUsize,
     pub(crate) started: AtomicUsize,
     pub(crate) completed: AtomicUsize,
     pub(crate) failed: AtomicUsize,
     pub(crate) cancelled: AtomicUsize,
+    pub(crate) unprocessed: AtomicUsize,
 }
 
 impl Counters {
-    pub(crate) fn bump(counter: &AtomicUsize) {
-        counter.fetch_add(1, Ordering::SeqCst);
-    }
-
     pub(crate) fn snapshot(&self) -> Progress {
         let get = |c: &AtomicUsize| c.load(Ordering::SeqCst);
         // Read the later stages first (every counter is SeqCst), so no stage
         // looks negative.
-        let (completed, failed, cancelled) = (
+        let (completed, failed, cancelled, unprocessed) = (
             get(&self.completed),
             get(&self.failed),
             get(&self.cancelled),
+            get(&self.unprocessed),
         );
         let started = get(&self.started);
         let taken = get(&self.taken);
@@ -99,6 +105,7 @@ impl Counters {
             completed,
             failed,
             cancelled,
+            unprocessed,
         }
     }
 }
@@ -248,11 +255,15 @@ pub(crate) enum Command {
 }
 
 /// The run's watch over a [`Control`]: polled by the run on every wake-up.
+///
+/// Every poll registers the waker again on the same listener and takes a
+/// spent one's notification as a sign to look again. (Skipping that when the
+/// waker has not changed loses a wake-up: a `close` that changes nothing
+/// still notifies, and the spent listener would then miss the `abort` that
+/// follows.)
 pub(crate) struct Watcher<'a> {
     control: &'a Control,
     listener: Option<EventListener>,
-    /// The waker the listener was registered with, for the state `seen`.
-    registered: Option<(Waker, u8)>,
 }
 
 impl<'a> Watcher<'a> {
@@ -260,7 +271,6 @@ impl<'a> Watcher<'a> {
         Watcher {
             control,
             listener: None,
-            registered: None,
         }
     }
 
@@ -286,24 +296,15 @@ impl<'a> Watcher<'a> {
                 CLOSED => Command::Close,
                 _ => return Command::Abort,
             };
-            if self
-                .registered
-                .as_ref()
-                .is_some_and(|(waker, at)| *at == seen && waker.will_wake(cx.waker()))
-            {
-                // Already listening, with this waker, since this state.
-                return command;
-            }
             let listener = self.listener.get_or_insert_with(|| state.changed.listen());
             // Registered first, then re-read: a change in between is not missed.
             if Pin::new(listener).poll(cx) == Poll::Pending
                 && state.state.load(Ordering::SeqCst) == seen
             {
-                self.registered = Some((cx.waker().clone(), seen));
                 return command;
             }
+            // Notified (or changed meanwhile): listen afresh and look again.
             self.listener = None;
-            self.registered = None;
         }
     }
 }

@@ -3,6 +3,8 @@
 use std::any::Any;
 use std::cell::Cell;
 
+use crate::sync::thread_local;
+
 thread_local! {
     static CURRENT: Cell<Option<Job>> = const { Cell::new(None) };
 }

@@ -119,6 +119,7 @@ mod run;
 mod signal;
 mod spawn;
 mod stream;
+mod sync;
 
 pub use control::{Control, Policy, Progress};
 #[cfg(feature = "smol")]

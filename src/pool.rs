@@ -259,7 +259,7 @@ impl Pool<Inline> {
         self,
         source: S,
         handler: F,
-    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E>>>
+    ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E>>>
     where
         S: Stream<Item = T>,
         F: Fn(T) -> Fut,
@@ -283,7 +283,7 @@ impl Pool<Inline> {
         self,
         source: S,
         handler: F,
-    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>
+    ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>
     where
         S: TryStream<Ok = T, Error = SE>,
         F: Fn(T) -> Fut,
@@ -348,7 +348,7 @@ impl Pool<Inline> {
         self,
         producer: P,
         handler: F,
-    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>
+    ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>
     where
         P: FnOnce(Sender<T>) -> PF,
         PF: Future<Output = Result<(), SE>>,
@@ -429,7 +429,7 @@ impl Pool<Inline> {
         handler: F,
     ) -> (
         Arc<Shared<T, R, E, SE>>,
-        impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+        impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>,
     )
     where
         P: FnOnce(Sender<T>) -> PF,

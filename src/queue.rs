@@ -11,13 +11,14 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::Poll;
 
 use event_listener::{Event, listener};
 
 use crate::control::Counters;
+use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{Mutex, lock};
 
 /// An item with the position at which it entered the pool.
 #[derive(Debug)]
@@ -47,12 +48,6 @@ pub(crate) struct Queue<T> {
     pub(crate) counters: Option<Arc<Counters>>,
 }
 
-/// Locks a mutex whose data stays consistent even if a holder panicked (every
-/// critical section here is a few plain assignments).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl<T> Queue<T> {
     pub(crate) fn new(capacity: usize, counters: Option<Arc<Counters>>) -> (Arc<Self>, Sender<T>) {
         let (tx, rx) = async_channel::bounded(capacity);
@@ -73,9 +68,17 @@ impl<T> Queue<T> {
         (queue, sender)
     }
 
-    /// The number of items that have entered so far.
+    /// The number of items that have entered so far. Waits for a sender
+    /// that is putting an item in (see [`Sender::try_send`]), so every item
+    /// in the queue or handed out is counted, and none whose send is still
+    /// to fail.
+    ///
+    /// A stream feeder, the queue's only sender, takes no lock; it runs in
+    /// the same task as every caller of this method, never beside it.
     pub(crate) fn entered(&self) -> usize {
-        self.next.0.index.load(Ordering::Acquire)
+        let next = &self.next.0;
+        let _turn = lock(&next.lock);
+        next.index.load(Ordering::Acquire)
     }
 
     /// Called by a worker after each receive: wakes a sender waiting for
@@ -100,32 +103,55 @@ impl<T> Queue<T> {
         self.room.event.notify(usize::MAX);
     }
 
-    /// Keeps an entry that will not be handled, to return it to the caller.
+    /// Keeps an entry that a worker took but will not handle, to return it
+    /// to the caller.
     pub(crate) fn hand_back(&self, entry: Entry<T>) {
         lock(&self.handed_back).push(entry);
+        self.count(|c| &c.unprocessed, 1);
     }
 
-    /// Everything handed back plus everything still queued, in index order.
-    /// Call once no worker runs any more.
-    pub(crate) fn take_unprocessed(&self) -> Vec<(usize, T)> {
+    /// Adds `n` to a progress counter if progress is tracked.
+    pub(crate) fn count(&self, counter: impl FnOnce(&Counters) -> &AtomicUsize, n: usize) {
+        if let Some(counters) = &self.counters {
+            counter(counters).fetch_add(n, Ordering::SeqCst);
+        }
+    }
+
+    /// The number of items that have entered, and everything handed back
+    /// plus everything still queued, in index order. Call once no worker
+    /// runs any more and intake has stopped (closed, or every sender gone).
+    pub(crate) fn take_unprocessed(&self) -> (usize, Vec<(usize, T)>) {
+        // Holding the index lock, no sender is half-way through a send: the
+        // count and the queue's content agree.
+        let next = &self.next.0;
+        let _turn = lock(&next.lock);
+        let entered = next.index.load(Ordering::Acquire);
         let handed_back = std::mem::take(&mut *lock(&self.handed_back));
         let mut items = Vec::with_capacity(handed_back.len() + self.rx.len());
         items.extend(handed_back.into_iter().map(|e| (e.index, e.item)));
+        let mut drained = 0;
         while let Ok(entry) = self.rx.try_recv() {
             items.push((entry.index, entry.item));
+            drained += 1;
+        }
+        if drained > 0 {
+            self.count(|c| &c.taken, drained);
+            self.count(|c| &c.unprocessed, drained);
         }
         // The queue is in index order; only items handed back by workers
         // can be out of it.
         if !items.is_sorted_by_key(|(index, _)| *index) {
             items.sort_unstable_by_key(|(index, _)| *index);
         }
-        items
+        (entered, items)
     }
 }
 
-/// The index counter. Senders that may race take `lock` around reading the
-/// index, queueing the item and moving the index on, so indices follow queue
-/// order; a sender known to be the only one skips the lock.
+/// The index counter. Senders that may race take `lock` around moving the
+/// index on, queueing the item and (if that fails) moving it back, so indices
+/// follow queue order, and whoever reads the count under the lock sees every
+/// item that is in the queue or was taken from it. A sender known to be the
+/// only one skips the lock.
 #[derive(Debug, Default)]
 struct Next {
     index: AtomicUsize,
@@ -256,24 +282,27 @@ impl<T> Sender<T> {
     pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
         let next = &self.queue.next.0;
         let _turn = (!self.sole).then(|| lock(&next.lock));
-        let index = next.index.load(Ordering::Relaxed);
-        // Counted before it can be received, so progress never shows an item
-        // handled before it entered; taken back if the send fails.
-        let counter = self.queue.counters.as_ref().map(|c| &c.entered);
-        if let Some(entered) = counter {
-            Counters::bump(entered);
+        if self.tx.is_closed() {
+            // Refused before anything is counted: once the run has ended
+            // (intake is closed by then), no send moves a count, even for a
+            // moment.
+            return Err(TrySendError::Closed(item));
         }
+        let index = next.index.load(Ordering::Relaxed);
+        // Counted before it can be received, so no index handed out is at or
+        // past the count, and progress never shows an item handled before it
+        // entered; taken back if the send fails.
+        next.index.store(index + 1, Ordering::Release);
+        self.queue.count(|c| &c.entered, 1);
         let refused = match self.tx.try_send(Entry { index, item }) {
-            Ok(()) => {
-                next.index.store(index + 1, Ordering::Release);
-                return Ok(());
-            }
+            Ok(()) => return Ok(()),
             Err(async_channel::TrySendError::Full(e)) => TrySendError::Full(e.item),
             Err(async_channel::TrySendError::Closed(e)) => TrySendError::Closed(e.item),
         };
-        if let Some(entered) = counter {
-            entered.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some(counters) = &self.queue.counters {
+            counters.entered.fetch_sub(1, Ordering::SeqCst);
         }
+        next.index.store(index, Ordering::Release);
         Err(refused)
     }
 
@@ -325,14 +354,18 @@ impl<T> Sender<T> {
     }
 
     /// Records an item that was pulled from a stream source but could not be
-    /// queued because the run had aborted: it is handed back with the next
-    /// index, so it is not lost.
+    /// queued because the run was closed or aborted meanwhile: it enters with
+    /// the next index and is handed back at once, so it is not lost.
     pub(crate) fn hand_back_late(&self, item: T) {
         let next = &self.queue.next.0;
         let _turn = (!self.sole).then(|| lock(&next.lock));
         let index = next.index.load(Ordering::Relaxed);
-        self.queue.hand_back(Entry { index, item });
+        lock(&self.queue.handed_back).push(Entry { index, item });
         next.index.store(index + 1, Ordering::Release);
+        // It entered and, never queued, left the queue at once.
+        self.queue.count(|c| &c.entered, 1);
+        self.queue.count(|c| &c.taken, 1);
+        self.queue.count(|c| &c.unprocessed, 1);
     }
 
     /// This sender, marked as the queue's only one, which lets it skip the

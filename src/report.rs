@@ -62,6 +62,34 @@ pub enum Error<E, SE = Infallible> {
         /// The worker's number.
         worker: usize,
     },
+    /// The executor polled spawned worker `worker` inside
+    /// [`Executor::spawn`](crate::Executor::spawn), before `spawn` returned
+    /// (an executor that runs each task to completion on the spot). Such a
+    /// worker would wait for items that the run cannot send until `spawn`
+    /// returns, so it ends at once and the run aborts instead of hanging.
+    #[error(
+        "worker {worker} was run inside `Executor::spawn`: an executor must not poll a task before `spawn` returns"
+    )]
+    SpawnedInline {
+        /// The worker's number.
+        worker: usize,
+    },
+    /// [`Executor::spawn`](crate::Executor::spawn) panicked while spawning
+    /// worker `worker`. Workers spawned before it are stopped.
+    #[error("spawning worker {worker} panicked: {message}")]
+    SpawnPanicked {
+        /// The worker's number.
+        worker: usize,
+        /// The panic's message, or `Box<dyn Any>` if it was not a string.
+        message: String,
+    },
+    /// The callback given to [`Pool::on_progress`](crate::Pool::on_progress)
+    /// panicked. The item it was called for is counted as it finished.
+    #[error("the progress callback panicked: {message}")]
+    ProgressPanicked {
+        /// The panic's message, or `Box<dyn Any>` if it was not a string.
+        message: String,
+    },
 }
 
 impl<E, SE> Error<E, SE> {
@@ -72,7 +100,10 @@ impl<E, SE> Error<E, SE> {
             Error::Source { .. }
             | Error::SourcePanicked { .. }
             | Error::Aborted { .. }
-            | Error::WorkerLost { .. } => None,
+            | Error::WorkerLost { .. }
+            | Error::SpawnedInline { .. }
+            | Error::SpawnPanicked { .. }
+            | Error::ProgressPanicked { .. } => None,
         }
     }
 
@@ -84,27 +115,37 @@ impl<E, SE> Error<E, SE> {
         }
     }
 
-    /// The panic message, if a handler or the source panicked.
+    /// The panic message, if a handler, the source, an executor's `spawn` or the
+    /// progress callback panicked.
     pub fn panic_message(&self) -> Option<&str> {
         match self {
-            Error::Panicked { message, .. } | Error::SourcePanicked { message, .. } => {
-                Some(message)
-            }
+            Error::Panicked { message, .. }
+            | Error::SourcePanicked { message, .. }
+            | Error::SpawnPanicked { message, .. }
+            | Error::ProgressPanicked { message } => Some(message),
             _ => None,
         }
     }
 }
 
-/// The outcome of a run in which nothing failed: every item that entered was
-/// handled exactly once.
-pub struct Report<R> {
+/// The outcome of a run in which nothing failed, and the part of an
+/// [`Abort`] that says what completed.
+///
+/// Every item that entered was completed, or (after a
+/// [`Control::close`](crate::Control::close) or an abort) handed back
+/// unprocessed, by value, in [`unprocessed`](Report::unprocessed). A run that
+/// was neither closed nor aborted hands nothing back.
+///
+/// `T` is the item type and `R` the handler's output type.
+pub struct Report<T, R> {
     pub(crate) entered: usize,
     pub(crate) completed: usize,
     pub(crate) closed_early: bool,
     pub(crate) outputs: Vec<(usize, R)>,
+    pub(crate) unprocessed: Vec<(usize, T)>,
 }
 
-impl<R> Report<R> {
+impl<T, R> Report<T, R> {
     /// How many items entered the pool.
     pub fn entered(&self) -> usize {
         self.entered
@@ -133,15 +174,55 @@ impl<R> Report<R> {
     pub fn into_outputs(self) -> Vec<(usize, R)> {
         self.outputs
     }
+
+    /// Items that entered the pool but were never started, with their
+    /// indices, in increasing order of index: handed back by value.
+    ///
+    /// Empty in a run that ends in `Ok`: a close stops intake before another
+    /// item is taken (a stream source is not pulled again, a producer's send
+    /// is refused and hands the item back to it) and every item that entered
+    /// is handled. In an [`Abort`]'s report it holds the items the abort
+    /// handed back ([`Abort::unprocessed`] is the same list).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(1)
+    ///     .queue(4)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n == 0 { Err("the first one fails") } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// // Item 0 failed; the items queued behind it come back by value.
+    /// let report = abort.report();
+    /// assert_eq!(report.unprocessed(), &[(1, 1), (2, 2), (3, 3)]);
+    /// assert_eq!(abort.entered(), 4);
+    /// assert_eq!(report.unprocessed(), abort.unprocessed());
+    /// # });
+    /// ```
+    pub fn unprocessed(&self) -> &[(usize, T)] {
+        &self.unprocessed
+    }
+
+    /// Takes the items that were never started, as
+    /// [`unprocessed`](Report::unprocessed) describes them.
+    pub fn into_unprocessed(self) -> Vec<(usize, T)> {
+        self.unprocessed
+    }
 }
 
-impl<R> fmt::Debug for Report<R> {
+impl<T, R> fmt::Debug for Report<T, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Report")
             .field("entered", &self.entered)
             .field("completed", &self.completed)
             .field("closed_early", &self.closed_early)
             .field("outputs", &self.outputs.len())
+            .field("unprocessed", &self.unprocessed.len())
             .finish()
     }
 }
@@ -169,8 +250,8 @@ pub(crate) struct AbortParts<T, R, E, SE> {
     pub(crate) error: Error<E, SE>,
     pub(crate) other_errors: Vec<Error<E, SE>>,
     pub(crate) cancelled: Vec<usize>,
-    pub(crate) unprocessed: Vec<(usize, T)>,
-    pub(crate) report: Report<R>,
+    /// What completed, and the items handed back.
+    pub(crate) report: Report<T, R>,
 }
 
 impl<T, R, E, SE> Abort<T, R, E, SE> {
@@ -208,17 +289,18 @@ impl<T, R, E, SE> Abort<T, R, E, SE> {
     /// Items that entered the pool but were never started, with their indices,
     /// in increasing order of index.
     pub fn unprocessed(&self) -> &[(usize, T)] {
-        &self.parts.unprocessed
+        self.parts.report.unprocessed()
     }
 
     /// Takes the items that were never started, as
     /// [`unprocessed`](Abort::unprocessed) describes them.
     pub fn into_unprocessed(self) -> Vec<(usize, T)> {
-        self.parts.unprocessed
+        self.parts.report.unprocessed
     }
 
-    /// What completed before the run stopped.
-    pub fn report(&self) -> &Report<R> {
+    /// What completed before the run stopped; its
+    /// [`unprocessed`](Report::unprocessed) items are this abort's.
+    pub fn report(&self) -> &Report<T, R> {
         &self.parts.report
     }
 
@@ -234,7 +316,7 @@ impl<T, R, E: fmt::Debug, SE: fmt::Debug> fmt::Debug for Abort<T, R, E, SE> {
             .field("error", &self.parts.error)
             .field("other_errors", &self.parts.other_errors)
             .field("cancelled", &self.parts.cancelled)
-            .field("unprocessed", &self.parts.unprocessed.len())
+            .field("unprocessed", &self.parts.report.unprocessed.len())
             .field("report", &self.parts.report)
             .finish()
     }

@@ -9,8 +9,7 @@ use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::mem;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Poll;
 
 use futures_core::Stream;
@@ -21,9 +20,11 @@ use futures_util::task::AtomicWaker;
 use crate::control::{Command, Control, Counters, OnProgress, Watcher};
 use crate::job::{Job, catch};
 use crate::pool::Settings;
-use crate::queue::{Entry, Queue, Sender, lock};
+use crate::queue::{Entry, Queue, Sender};
 use crate::report::{Abort, AbortParts, Error, Report};
 use crate::signal::Signal;
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::{Mutex, lock};
 
 /// What a run keeps of its handlers' outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,15 +107,20 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
 
     /// Bumps a progress counter if progress is tracked.
     fn count(&self, counter: impl FnOnce(&Counters) -> &AtomicUsize) {
-        if let Some(counters) = &self.queue.counters {
-            Counters::bump(counter(counters));
-        }
+        self.queue.count(counter, 1);
     }
 
-    /// Tells the progress callback, if any, that an item has finished.
-    fn report_progress(&self) {
-        if let Some(on_progress) = &self.on_progress {
-            on_progress(&self.control.progress());
+    /// Tells the progress callback, if any, that an item has finished. A
+    /// panic in the callback aborts the run with
+    /// [`Error::ProgressPanicked`]; returns whether the run is aborting
+    /// because of it.
+    fn report_progress(&self) -> bool {
+        let Some(on_progress) = &self.on_progress else {
+            return false;
+        };
+        match catch(|| on_progress(&self.control.progress())) {
+            Ok(()) => false,
+            Err(message) => self.fail(Error::ProgressPanicked { message }),
         }
     }
 
@@ -122,7 +128,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     /// becomes the cause. Item errors abort once the policy's limit is
     /// reached; any other error aborts at once. The decision is taken under
     /// the books' lock, so the run aborts exactly once.
-    fn fail(&self, error: Error<E, SE>) -> bool {
+    pub(crate) fn fail(&self, error: Error<E, SE>) -> bool {
         let item = error.index().is_some();
         let mut books = lock(&self.books);
         if item {
@@ -143,14 +149,16 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         }
         if item {
             self.count(|c| &c.failed);
+            // A panicking callback adds its own error; the decision is made.
             self.report_progress();
         }
         aborting
     }
 
-    /// Records a completed item. The count itself is kept by the worker's
+    /// Records a completed item; returns whether the run is aborting (the
+    /// progress callback panicked). The count itself is kept by the worker's
     /// [`Tally`], so workers on different threads do not share a counter.
-    fn complete(&self, index: usize, output: R) {
+    fn complete(&self, index: usize, output: R) -> bool {
         if self.outputs != Outputs::Discard {
             lock(&self.books).outputs.push_back((index, output));
         }
@@ -158,9 +166,10 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             self.output_waker.wake();
         }
         self.count(|c| &c.completed);
-        self.report_progress();
+        self.report_progress()
     }
 
+    /// Records an item cancelled in flight.
     fn cancelled(&self, index: usize) {
         lock(&self.books).cancelled.push(index);
         self.count(|c| &c.cancelled);
@@ -202,9 +211,9 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     }
 
     /// The run's result, once the producer and every worker are gone.
-    fn finish(&self) -> Result<Report<R>, Abort<T, R, E, SE>> {
+    fn finish(&self) -> Result<Report<T, R>, Abort<T, R, E, SE>> {
         let mut books = lock(&self.books);
-        let unprocessed = self.queue.take_unprocessed();
+        let (entered, unprocessed) = self.queue.take_unprocessed();
         // Streamed outputs stay where the stream takes them from.
         let mut outputs = if self.streaming {
             Vec::new()
@@ -215,11 +224,12 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             outputs.sort_unstable_by_key(|(index, _)| *index);
         }
         let report = Report {
-            entered: self.queue.entered(),
+            entered,
             // Every worker has ended: their counts are all in.
             completed: self.completed.load(Ordering::Acquire),
             closed_early: books.closed_early,
             outputs,
+            unprocessed,
         };
         match books.error.take() {
             None => Ok(report),
@@ -230,7 +240,6 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
                     error,
                     other_errors: mem::take(&mut books.other_errors),
                     cancelled,
-                    unprocessed,
                     report,
                 }))
             }
@@ -244,6 +253,8 @@ pub(crate) enum WorkerExit {
     Finished,
     /// The executor dropped the worker's task before it finished.
     Lost(usize),
+    /// The executor polled the worker's task inside `Executor::spawn`.
+    SpawnedInline(usize),
 }
 
 /// Records a job as cancelled if it is dropped before its outcome is known:
@@ -329,21 +340,17 @@ where
         };
         let mut item = Some(item);
         let mut slot = pin!(None);
-        // One catch per poll: the first also makes the future, the last also
-        // drops it, so a panic in either is caught with the poll's.
+        // One catch per poll; the first also makes the future, so a panic in
+        // the handler's call is caught with the poll's.
         let outcome = poll_fn(|cx| {
             let step = job.enter(|| {
                 if let Some(item) = item.take() {
                     slot.set(Some(handler(item)));
                 }
-                let Some(running) = slot.as_mut().as_pin_mut() else {
-                    return Poll::Pending;
-                };
-                let poll = running.poll(cx);
-                if poll.is_ready() {
-                    slot.set(None);
+                match slot.as_mut().as_pin_mut() {
+                    Some(running) => running.poll(cx),
+                    None => Poll::Pending,
                 }
-                poll
             });
             match step {
                 Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
@@ -352,28 +359,38 @@ where
             }
         })
         .await;
-        // A cancelled job's future is dropped here, where a panicking
-        // destructor is caught.
-        let dropped = if slot.is_some() {
-            job.enter(|| slot.set(None))
-        } else {
-            Ok(())
-        };
         in_flight.armed = false;
-        let aborting = match (outcome, dropped) {
-            (Outcome::Done(Ok(output)), Ok(())) => {
-                shared.complete(index, output);
-                tally.completed += 1;
-                false
+        // The job's future is dropped in `drop_job`, where a panicking
+        // destructor is caught. A failure is decided before that: the
+        // destructor is user code, and however long it takes, no worker
+        // starts a job meanwhile. (A destructor that panics after its job
+        // failed adds nothing: the item is already accounted as failed.)
+        let mut drop_job = || job.enter(|| slot.set(None));
+        let aborting = match outcome {
+            Outcome::Done(Err(source)) => {
+                let aborting = shared.fail(Error::Failed { index, source });
+                let _ = drop_job();
+                aborting
             }
-            (Outcome::Done(Err(source)), _) => shared.fail(Error::Failed { index, source }),
-            (Outcome::Panicked(message), _) | (_, Err(message)) => {
-                shared.fail(Error::Panicked { index, message })
+            Outcome::Panicked(message) => {
+                let aborting = shared.fail(Error::Panicked { index, message });
+                let _ = drop_job();
+                aborting
             }
-            (Outcome::Cancelled, Ok(())) => {
-                shared.cancelled(index);
-                true
-            }
+            Outcome::Done(Ok(output)) => match drop_job() {
+                Ok(()) => {
+                    tally.completed += 1;
+                    shared.complete(index, output)
+                }
+                Err(message) => shared.fail(Error::Panicked { index, message }),
+            },
+            Outcome::Cancelled => match drop_job() {
+                Ok(()) => {
+                    shared.cancelled(index);
+                    true
+                }
+                Err(message) => shared.fail(Error::Panicked { index, message }),
+            },
         };
         if aborting {
             return WorkerExit::Finished;
@@ -403,11 +420,21 @@ where
         if !open {
             break;
         }
-        match source.next().await {
+        // Once intake has stopped, a source waiting for its next item is
+        // not polled again: nothing was taken from it, so nothing is lost.
+        // (Intake is closed by the run's own task, which polls this feeder:
+        // a close never lands between a pulled item and its send.)
+        let next = poll_fn(|cx| match tx.is_closed() {
+            true => Poll::Ready(None),
+            false => source.as_mut().poll_next(cx),
+        });
+        match next.await {
             None => break,
             Some(Err(error)) => return Err(error),
             Some(Ok(item)) => {
                 if let Err(refused) = tx.send(item).await {
+                    // Aborted by a worker on another thread since: the item
+                    // entered, and goes back with the abort.
                     tx.hand_back_late(refused.into_inner());
                     break;
                 }
@@ -428,7 +455,7 @@ pub(crate) async fn drive<T, R, E, SE, P, W>(
     shared: &Shared<T, R, E, SE>,
     producer: P,
     workers: FuturesUnordered<W>,
-) -> Result<Report<R>, Abort<T, R, E, SE>>
+) -> Result<Report<T, R>, Abort<T, R, E, SE>>
 where
     P: Future<Output = Result<(), SE>>,
     W: Future<Output = WorkerExit>,
@@ -459,6 +486,9 @@ where
                 Poll::Ready(Some(WorkerExit::Finished)) => {}
                 Poll::Ready(Some(WorkerExit::Lost(worker))) => {
                     shared.fail(Error::WorkerLost { worker });
+                }
+                Poll::Ready(Some(WorkerExit::SpawnedInline(worker))) => {
+                    shared.fail(Error::SpawnedInline { worker });
                 }
                 Poll::Ready(None) => break,
                 Poll::Pending => {

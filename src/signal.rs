@@ -7,10 +7,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use event_listener::{Event, EventListener};
+
+use crate::sync::atomic::{AtomicBool, Ordering};
 
 /// A one-shot flag that wakes its watchers when raised.
 #[derive(Debug, Default)]

@@ -2,11 +2,11 @@
 //! polls a handle per worker in the same `FuturesUnordered` the inline mode
 //! fills with the workers themselves.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 
 use futures_core::{Stream, TryStream};
@@ -15,11 +15,15 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 
 use crate::executor::{Executor, Task};
+use crate::job::catch;
 use crate::pool::Pool;
 use crate::queue::Sender;
+use crate::report::Error;
 use crate::report::{Abort, Report};
 use crate::run::{Shared, WorkerExit, drive, feed, worker};
 use crate::stream::OutputStream;
+use crate::sync::atomic::{AtomicU8, Ordering};
+use crate::sync::thread_local;
 
 /// The mode of a [`Pool`] whose workers are spawned on an executor; made by
 /// [`Pool::spawn_on`].
@@ -35,6 +39,15 @@ impl<X> fmt::Debug for Spawned<X> {
 const RUNNING: u8 = 0;
 const FINISHED: u8 = 1;
 const LOST: u8 = 2;
+/// The executor polled the task inside `Executor::spawn`.
+const INLINE: u8 = 3;
+
+thread_local! {
+    /// Set while this thread is inside `Executor::spawn` for a worker, so a
+    /// worker polled there (by an executor that runs tasks on the spot) can
+    /// tell, and end at once instead of waiting for items forever.
+    static SPAWNING: Cell<bool> = const { Cell::new(false) };
+}
 
 /// How a spawned worker's task tells the run that it has ended.
 #[derive(Default)]
@@ -43,17 +56,16 @@ struct Link {
     waker: AtomicWaker,
 }
 
-/// Lives inside the spawned task; its drop reports the end, whether the worker
-/// finished or the executor dropped the task unfinished.
+/// Lives inside the spawned task; its drop reports the end: `state` says
+/// how (`LOST` unless the task got to say otherwise).
 struct Finish {
     link: Arc<Link>,
-    finished: bool,
+    state: u8,
 }
 
 impl Drop for Finish {
     fn drop(&mut self) {
-        let state = if self.finished { FINISHED } else { LOST };
-        self.link.state.store(state, Ordering::Release);
+        self.link.state.store(self.state, Ordering::Release);
         self.link.waker.wake();
     }
 }
@@ -62,6 +74,9 @@ impl Drop for Finish {
 struct Handle {
     link: Arc<Link>,
     worker: usize,
+    /// `Executor::spawn` panicked for this worker (which the run has
+    /// recorded): the task's loss, if it was dropped, is no news.
+    spawn_panicked: bool,
 }
 
 impl Future for Handle {
@@ -71,6 +86,8 @@ impl Future for Handle {
         let exit = |state| match state {
             RUNNING => None,
             FINISHED => Some(WorkerExit::Finished),
+            INLINE => Some(WorkerExit::SpawnedInline(self.worker)),
+            _ if self.spawn_panicked => Some(WorkerExit::Finished),
             _ => Some(WorkerExit::Lost(self.worker)),
         };
         if let Some(exit) = exit(self.link.state.load(Ordering::Acquire)) {
@@ -84,6 +101,9 @@ impl Future for Handle {
     }
 }
 
+/// Spawns worker `id` on `executor`. A panic in `Executor::spawn` is
+/// caught and recorded as the run's error; the handle is returned either way,
+/// so the run waits for the task if the executor kept it.
 fn spawn_worker<X, T, R, E, SE, F, Fut>(
     executor: &X,
     id: usize,
@@ -102,22 +122,76 @@ where
     let link = Arc::new(Link::default());
     let finish = Finish {
         link: Arc::clone(&link),
-        finished: false,
+        state: LOST,
     };
-    let shared = Arc::clone(shared);
-    let handler = Arc::clone(handler);
-    executor.spawn(Task::new(async move {
-        // Locals, in this order, so that if the task is dropped unfinished the
-        // worker (and its tally) goes before `finish` reports the loss.
-        let mut finish = finish;
-        let (shared, handler) = (shared, handler);
-        worker(id, &shared, &*handler).await;
-        // Let go of the run's state before saying so.
-        drop((shared, handler));
-        finish.finished = true;
-        drop(finish);
-    }));
-    Handle { link, worker: id }
+    let task = {
+        let shared = Arc::clone(shared);
+        let handler = Arc::clone(handler);
+        Task::new(async move {
+            // Locals, in this order, so that if the task is dropped unfinished
+            // the worker (and its tally) goes before `finish` reports the loss.
+            let mut finish = finish;
+            let (shared, handler) = (shared, handler);
+            if SPAWNING.with(Cell::get) {
+                // Polled inside `spawn`: the run cannot send an item before
+                // `spawn` returns, so waiting for one would hang.
+                drop((shared, handler));
+                finish.state = INLINE;
+                return;
+            }
+            worker(id, &shared, &*handler).await;
+            // Let go of the run's state before saying so.
+            drop((shared, handler));
+            finish.state = FINISHED;
+        })
+    };
+    let was_spawning = SPAWNING.with(|s| s.replace(true));
+    let spawned = catch(|| executor.spawn(task));
+    SPAWNING.with(|s| s.set(was_spawning));
+    let spawn_panicked = match spawned {
+        Ok(()) => false,
+        Err(message) => {
+            shared.fail(Error::SpawnPanicked {
+                worker: id,
+                message,
+            });
+            true
+        }
+    };
+    Handle {
+        link,
+        worker: id,
+        spawn_panicked,
+    }
+}
+
+/// Spawns the run's workers, stopping at the first that cannot run: `spawn`
+/// panicked, or ran the worker on the spot.
+fn spawn_workers<X, T, R, E, SE, F, Fut>(
+    executor: &X,
+    workers: usize,
+    shared: &Arc<Shared<T, R, E, SE>>,
+    handler: &Arc<F>,
+) -> FuturesUnordered<Handle>
+where
+    X: Executor,
+    T: Send + 'static,
+    R: Send + 'static,
+    E: Send + 'static,
+    SE: Send + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+{
+    let handles = FuturesUnordered::new();
+    for id in 0..workers {
+        let handle = spawn_worker(executor, id, shared, handler);
+        let stop = handle.spawn_panicked || handle.link.state.load(Ordering::Acquire) == INLINE;
+        handles.push(handle);
+        if stop {
+            break;
+        }
+    }
+    handles
 }
 
 impl<X: Executor> Pool<Spawned<X>> {
@@ -141,7 +215,7 @@ impl<X: Executor> Pool<Spawned<X>> {
         self,
         source: S,
         handler: F,
-    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E>>>
+    ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E>>>
     where
         S: Stream<Item = T>,
         T: Send + 'static,
@@ -168,7 +242,7 @@ impl<X: Executor> Pool<Spawned<X>> {
         self,
         source: S,
         handler: F,
-    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>
+    ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>
     where
         S: TryStream<Ok = T, Error = SE>,
         T: Send + 'static,
@@ -199,7 +273,7 @@ impl<X: Executor> Pool<Spawned<X>> {
         self,
         producer: P,
         handler: F,
-    ) -> impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>
+    ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>
     where
         P: FnOnce(Sender<T>) -> PF,
         PF: Future<Output = Result<(), SE>>,
@@ -265,7 +339,7 @@ impl<X: Executor> Pool<Spawned<X>> {
         handler: F,
     ) -> (
         Arc<Shared<T, R, E, SE>>,
-        impl Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+        impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>,
     )
     where
         P: FnOnce(Sender<T>) -> PF,
@@ -285,9 +359,7 @@ impl<X: Executor> Pool<Spawned<X>> {
             let executor = self.mode.0;
             let workers = self.workers;
             async move {
-                let workers: FuturesUnordered<_> = (0..workers)
-                    .map(|id| spawn_worker(&executor, id, &shared, &handler))
-                    .collect();
+                let workers = spawn_workers(&executor, workers, &shared, &handler);
                 drive(&shared, producer(sender), workers).await
             }
         };

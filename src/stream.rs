@@ -40,7 +40,7 @@ impl<Run, T, R, E, SE> OutputStream<Run, T, R, E, SE> {
 
 impl<Run, T, R, E, SE> Stream for OutputStream<Run, T, R, E, SE>
 where
-    Run: Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+    Run: Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>,
 {
     type Item = Result<(usize, R), Abort<T, R, E, SE>>;
 
@@ -69,7 +69,7 @@ where
 
 impl<Run, T, R, E, SE> FusedStream for OutputStream<Run, T, R, E, SE>
 where
-    Run: Future<Output = Result<Report<R>, Abort<T, R, E, SE>>>,
+    Run: Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>,
 {
     fn is_terminated(&self) -> bool {
         self.run.is_none() && self.abort.is_none()

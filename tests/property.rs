@@ -122,7 +122,10 @@ impl Case {
     /// Checks the outcome of a run whose items were all `Live`.
     fn check<SE: std::fmt::Debug>(
         &self,
-        result: Result<failfast::Report<usize>, failfast::Abort<common::Live, usize, Failure, SE>>,
+        result: Result<
+            failfast::Report<common::Live, usize>,
+            failfast::Abort<common::Live, usize, Failure, SE>,
+        >,
         live: &LiveCounter,
         seen: &Seen,
         outside: usize,

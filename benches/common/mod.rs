@@ -135,7 +135,7 @@ impl Outcome {
     }
 
     fn of_failfast(
-        result: Result<failfast::Report<u64>, failfast::Abort<u64, u64, Fail>>,
+        result: Result<failfast::Report<u64, u64>, failfast::Abort<u64, u64, Fail>>,
     ) -> Outcome {
         let returned_at = Instant::now();
         let (completed, error) = match result {

@@ -248,7 +248,7 @@ pub fn check_counts<T, R, E, SE>(abort: &Abort<T, R, E, SE>) {
 
 /// Checks G4 on a report with collected outputs: `n` items entered and each
 /// index in `0..n` has exactly one output.
-pub fn check_all_once<R>(report: &Report<R>, n: usize) {
+pub fn check_all_once<T, R>(report: &Report<T, R>, n: usize) {
     assert_eq!(report.entered(), n, "entered()");
     assert_eq!(report.completed(), n, "completed()");
     let mut indices: Vec<usize> = report.outputs().iter().map(|(i, _)| *i).collect();
@@ -262,7 +262,7 @@ pub fn unprocessed_indices<T, R, E, SE>(abort: &Abort<T, R, E, SE>) -> BTreeSet<
 }
 
 /// The index set of an abort's (or report's) outputs.
-pub fn output_indices<R>(report: &Report<R>) -> BTreeSet<usize> {
+pub fn output_indices<T, R>(report: &Report<T, R>) -> BTreeSet<usize> {
     report.outputs().iter().map(|(i, _)| *i).collect()
 }
 
