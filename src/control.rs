@@ -23,8 +23,9 @@ pub enum Policy {
     FailFast,
     /// Every item is tried; every error comes back with its index, like a
     /// gather that returns exceptions. The run still ends in an
-    /// [`Abort`](crate::Abort) if any item failed, with nothing cancelled or
-    /// unprocessed.
+    /// [`Abort`](crate::Abort) if any item failed; unless something else
+    /// stopped it (a source error, a lost worker, [`Control::abort`] or a
+    /// panicking progress callback), nothing is cancelled or unprocessed.
     Continue,
     /// The `n`-th item error aborts the run; earlier ones are recorded and
     /// the run goes on. `AbortAfter(1)` is `FailFast`.

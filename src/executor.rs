@@ -42,9 +42,23 @@ impl fmt::Debug for Task {
 /// `futures`' `ThreadPool`.
 ///
 /// Spawning may detach: the pool does not need the executor's join handle.
-/// The executor should poll the task until it completes; if it drops the task
-/// unfinished (a runtime shutting down), the run aborts with
-/// [`Error::WorkerLost`](crate::Error::WorkerLost) rather than hang.
+/// What `spawn` must do, and what happens if it does not:
+///
+/// - poll the task, on any thread, *after* `spawn` has returned, until it
+///   completes. An executor that polls it inside `spawn` (runs it on the
+///   spot, as `|task| block_on(task)` does) would have the worker wait for
+///   items the run cannot send before `spawn` returns: the worker notices,
+///   ends at once, and the run aborts with
+///   [`Error::SpawnedInline`](crate::Error::SpawnedInline).
+/// - or drop it: a task dropped unfinished (a runtime shutting down) aborts
+///   the run with [`Error::WorkerLost`](crate::Error::WorkerLost).
+/// - a panic in `spawn` is caught: no further worker is spawned, the
+///   workers already spawned are stopped, and the run aborts with
+///   [`Error::SpawnPanicked`](crate::Error::SpawnPanicked).
+///
+/// An executor that keeps a task and never polls nor drops it leaves its
+/// worker waiting, and the run waits for that worker: that, no pool can
+/// detect without a timer.
 ///
 /// # Examples
 ///

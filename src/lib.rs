@@ -6,21 +6,35 @@
 //! `send(..).await` waits forever. A [`Pool`] makes the right behaviour the
 //! default:
 //!
-//! - **No hang.** The first handler error, handler panic or source error
-//!   aborts the run. A producer waiting on a full queue is released at once,
-//!   with its item handed back in a [`SendError`].
-//! - **Fail fast.** After the abort no new job starts; jobs in flight are
-//!   dropped at their next await point, however long they would have taken.
-//! - **Nothing lost.** Items are numbered 0, 1, 2, … as they enter. An
-//!   [`Abort`] accounts for each one exactly once: completed, failed (with its
-//!   error), cancelled in flight (by index), or handed back unprocessed (by
-//!   value).
+//! - **No hang.** Whatever the source, failure pattern, sequence of
+//!   [`Control`] commands or executor, a run ends. The first handler error,
+//!   handler panic or source error aborts the run; a producer waiting on a
+//!   full queue is released at once, with its item handed back in a
+//!   [`SendError`]. An executor that drops a worker, runs it inside
+//!   [`Executor::spawn`] or panics there ends the run with an error.
+//! - **Fail fast.** The abort is decided as soon as the failing job's poll
+//!   returns its error (or panics), before its future, which is user code, is
+//!   dropped. No handler is called for an item that a worker takes after the
+//!   decision is visible to it; a worker that had already taken its item may
+//!   still start it, so at most one job per other worker begins after the
+//!   decision (inline, none). Jobs in flight are dropped at their next await
+//!   point, however long they would have taken.
+//! - **Nothing lost.** Items are numbered 0, 1, 2, … as they enter, and every
+//!   index the books name is below `entered()`. A [`Report`] or an [`Abort`]
+//!   accounts for each item exactly once: completed, failed (with its error),
+//!   cancelled in flight (by index), or handed back unprocessed (by value).
+//!   Once the run has ended, [`Control::progress`] equals the books.
 //! - **Clean success.** Otherwise every item is handled exactly once and the
 //!   run returns a [`Report`].
+//! - **Structured.** When the run's future returns, none of its workers is
+//!   running and no job future is alive, on any executor. When it is dropped,
+//!   see [`Pool::spawn_on`] for spawned workers; inline, everything is
+//!   dropped on the spot.
 //! - **Bounded.** At most `queue + workers` items are held at once, whatever
 //!   the length of the source.
-//! - **Panics are errors.** A panicking handler aborts the run with
-//!   [`Error::Panicked`]; the caller does not unwind.
+//! - **Panics are errors.** A panicking handler, source, progress callback or
+//!   executor `spawn` aborts the run with an error carrying the message; the
+//!   caller does not unwind.
 //! - **Any executor.** Workers run inside the run's own future, so it works
 //!   under any executor, even `futures::executor::block_on`, with no `Send` or
 //!   `'static` bounds.
@@ -54,7 +68,9 @@
 //! future, so under any executor and with no `Send` or `'static` bounds, but
 //! on one thread. [`Pool::spawn_on`] runs each worker as a task on an
 //! [`Executor`] instead, for real parallelism, with the same guarantees: when
-//! the run ends or its future is dropped, no worker is left running.
+//! the run ends, no worker of it is running; when its future is dropped, every
+//! worker is told to stop, takes no further item, and drops its job as soon
+//! as the poll it is in returns.
 //!
 //! ```
 //! # futures::executor::block_on(async {
@@ -96,13 +112,16 @@
 //! | a job panics                  | `Err(Abort)` with [`Error::Panicked`]            |
 //! | the source returns `Err`      | `Err(Abort)` with [`Error::Source`]              |
 //! | an executor drops a worker    | `Err(Abort)` with [`Error::WorkerLost`]          |
+//! | an executor runs a worker inside `spawn` | `Err(Abort)` with [`Error::SpawnedInline`] |
+//! | an executor panics in `spawn` | `Err(Abort)` with [`Error::SpawnPanicked`]       |
+//! | the progress callback panics  | `Err(Abort)` with [`Error::ProgressPanicked`]    |
 //! | [`Control::close`]            | `Ok(Report)` with `closed_early()`               |
 //! | [`Control::abort`], deadline  | `Err(Abort)` with [`Error::Aborted`]             |
+//! | the run's future is dropped   | nothing: workers, jobs and source are dropped    |
 //!
 //! [`Policy`] decides when item errors stop the run: the first one (the
 //! default), the `n`-th, or never (every item is tried and every error comes
 //! back in the [`Abort`]).
-//! | the run's future is dropped   | nothing: workers, jobs and source are dropped    |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

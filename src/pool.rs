@@ -194,11 +194,10 @@ impl<M> Pool<M> {
     /// finishes (completed, failed or cancelled), on the worker that finished
     /// it. Keep it cheap: it runs on the workers' path.
     ///
-    /// # Panics
-    ///
-    /// A panic in `on_progress` is not caught: inline, it unwinds through the
-    /// run's caller; spawned, the worker is lost and the run aborts with
-    /// [`Error::WorkerLost`](crate::Error::WorkerLost).
+    /// A panic in `on_progress` is caught: the item it was called for counts
+    /// as it finished, and the run aborts with
+    /// [`Error::ProgressPanicked`](crate::Error::ProgressPanicked) (unless an
+    /// error came first); the caller does not unwind.
     pub fn on_progress(self, on_progress: impl Fn(&Progress) + Send + Sync + 'static) -> Pool<M> {
         let mut pool = self;
         pool.settings.on_progress = Some(Arc::new(on_progress));
@@ -228,9 +227,17 @@ impl<M> Pool<M> {
     /// 'static`. Everything else (errors, accounting, cancellation) is the
     /// same as inline.
     ///
-    /// When the run ends, every worker has ended. When the run's future is
-    /// dropped, every worker is told to stop and drops its job at its next
-    /// poll; no worker is detached.
+    /// When the run returns, every worker has ended and every job future has
+    /// been dropped. When the run's future is dropped, every worker is told
+    /// to stop at once: it takes no further item (one that had taken its item
+    /// just before may still call the handler for it) and drops its job as
+    /// soon as the poll it is in returns, or at its next poll; a job that
+    /// blocks its thread is dropped when it yields. No worker is detached,
+    /// but the drop does not wait for them: they stop on their own threads,
+    /// shortly after.
+    ///
+    /// The executor must poll each task it is given after `spawn` returns,
+    /// on any thread, until it completes, or drop it (see [`Executor`]).
     pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>> {
         Pool {
             workers: self.workers,

@@ -205,12 +205,15 @@ impl<X: Executor> Pool<Spawned<X>> {
     /// # Errors
     ///
     /// Returns an [`Abort`] if a handler returns an error or panics, or if the
-    /// executor drops a worker unfinished.
+    /// executor drops a worker unfinished, runs one inside
+    /// [`Executor::spawn`] or panics there.
     ///
     /// # Cancel safety
     ///
     /// Dropping the returned future cancels the run: the source is dropped,
-    /// and every worker is told to stop and drops its job at its next poll.
+    /// and every worker is told to stop, takes no further item and drops its
+    /// job as soon as the poll it is in returns (see
+    /// [`spawn_on`](Pool::spawn_on)).
     pub fn run<T, S, F, Fut, R, E>(
         self,
         source: S,
@@ -267,8 +270,9 @@ impl<X: Executor> Pool<Spawned<X>> {
     /// # Cancel safety
     ///
     /// Dropping the returned future cancels the run: the producer and every
-    /// queued item are dropped, and every worker is told to stop and drops its
-    /// job at its next poll.
+    /// queued item are dropped, and every worker is told to stop, takes no
+    /// further item and drops its job as soon as the poll it is in returns
+    /// (see [`spawn_on`](Pool::spawn_on)).
     pub fn run_with<T, SE, P, PF, F, Fut, R, E>(
         self,
         producer: P,
