@@ -44,12 +44,14 @@ impl fmt::Debug for Task {
 /// Spawning may detach: the pool does not need the executor's join handle.
 /// What `spawn` must do, and what happens if it does not:
 ///
-/// - poll the task, on any thread, *after* `spawn` has returned, until it
-///   completes. An executor that polls it inside `spawn` (runs it on the
-///   spot, as `|task| block_on(task)` does) would have the worker wait for
-///   items the run cannot send before `spawn` returns: the worker notices,
-///   ends at once, and the run aborts with
-///   [`Error::SpawnedInline`](crate::Error::SpawnedInline).
+/// - poll the task until it completes, on any thread, without making `spawn`
+///   wait for it. An executor that polls it inside `spawn` on the calling
+///   thread (runs it on the spot, as `|task| block_on(task)` does) would
+///   have the worker wait for items the run cannot send before `spawn`
+///   returns: the worker notices, ends at once, and the run aborts with
+///   [`Error::SpawnedInline`](crate::Error::SpawnedInline). (One that blocks
+///   in `spawn` until another thread has run the task cannot be told from a
+///   busy executor, and hangs the run.)
 /// - or drop it: a task dropped unfinished (a runtime shutting down) aborts
 ///   the run with [`Error::WorkerLost`](crate::Error::WorkerLost).
 /// - a panic in `spawn` is caught: no further worker is spawned, the

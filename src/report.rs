@@ -63,10 +63,11 @@ pub enum Error<E, SE = Infallible> {
         worker: usize,
     },
     /// The executor polled spawned worker `worker` inside
-    /// [`Executor::spawn`](crate::Executor::spawn), before `spawn` returned
-    /// (an executor that runs each task to completion on the spot). Such a
-    /// worker would wait for items that the run cannot send until `spawn`
-    /// returns, so it ends at once and the run aborts instead of hanging.
+    /// [`Executor::spawn`](crate::Executor::spawn), on the thread that called
+    /// it, before `spawn` returned (an executor that runs each task to
+    /// completion on the spot). Such a worker would wait for items that the
+    /// run cannot send until `spawn` returns, so it ends at once and the run
+    /// aborts instead of hanging.
     #[error(
         "worker {worker} was run inside `Executor::spawn`: an executor must not poll a task before `spawn` returns"
     )]
