@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Context;
 
 use event_listener::{Event, EventListener};
 
@@ -258,9 +258,10 @@ pub(crate) enum Command {
 /// The run's watch over a [`Control`]: polled by the run on every wake-up.
 ///
 /// Every poll registers the waker again on the same listener and takes a
-/// spent one's notification as a sign to look again. (Skipping that when the
-/// waker has not changed loses a wake-up: a `close` that changes nothing
-/// still notifies, and the spent listener would then miss the `abort` that
+/// spent one's notification as a sign to look again, and reads the state and
+/// the deadline only once listening. (Skipping the listener when the waker
+/// has not changed loses a wake-up: a `close` that changes nothing still
+/// notifies, and the spent listener would then miss the `abort` that
 /// follows.)
 pub(crate) struct Watcher<'a> {
     control: &'a Control,
@@ -279,33 +280,33 @@ impl<'a> Watcher<'a> {
     /// when the deadline fires.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Command {
         let state = &self.control.state;
-        if state.has_deadline.load(Ordering::SeqCst) {
-            let mut deadline = lock(&state.deadline);
-            if deadline
-                .as_mut()
-                .is_some_and(|d| d.as_mut().poll(cx).is_ready())
-            {
-                *deadline = None;
-                drop(deadline);
-                self.control.abort();
-            }
-        }
         loop {
-            let seen = state.state.load(Ordering::SeqCst);
-            let command = match seen {
+            let listener = self.listener.get_or_insert_with(|| state.changed.listen());
+            if Pin::new(listener).poll(cx).is_ready() {
+                // Notified: listen afresh, then look.
+                self.listener = None;
+                continue;
+            }
+            // Listening from here on, with `cx`: a later command wakes it, and
+            // what an earlier one stored (the deadline before its close) is
+            // visible below. Reading the deadline before listening could miss
+            // one set in between, and the run would wait forever.
+            if state.has_deadline.load(Ordering::SeqCst) {
+                let mut deadline = lock(&state.deadline);
+                if deadline
+                    .as_mut()
+                    .is_some_and(|d| d.as_mut().poll(cx).is_ready())
+                {
+                    *deadline = None;
+                    drop(deadline);
+                    self.control.abort();
+                }
+            }
+            return match state.state.load(Ordering::SeqCst) {
                 OPEN => Command::Open,
                 CLOSED => Command::Close,
-                _ => return Command::Abort,
+                _ => Command::Abort,
             };
-            let listener = self.listener.get_or_insert_with(|| state.changed.listen());
-            // Registered first, then re-read: a change in between is not missed.
-            if Pin::new(listener).poll(cx) == Poll::Pending
-                && state.state.load(Ordering::SeqCst) == seen
-            {
-                return command;
-            }
-            // Notified (or changed meanwhile): listen afresh and look again.
-            self.listener = None;
         }
     }
 }
