@@ -157,8 +157,10 @@ impl<T, R> Report<T, R> {
         self.completed
     }
 
-    /// Whether intake was stopped from outside
-    /// ([`Control::close`](crate::Control::close)) before the source ended.
+    /// Whether the run obeyed a [`Control::close`](crate::Control::close)
+    /// (or a deadline's close) before it ended. The source may have ended on
+    /// its own meanwhile: [`entered`](Report::entered) says how many items
+    /// were taken from it.
     pub fn closed_early(&self) -> bool {
         self.closed_early
     }

@@ -142,6 +142,12 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         let abort_now = !books.aborting && (!item || books.item_errors >= self.error_limit);
         books.aborting |= abort_now;
         let aborting = books.aborting;
+        if abort_now {
+            // Raised before the lock is released: whoever finds the run
+            // aborting in the books (a second failure that then stops its
+            // worker) finds the workers told too.
+            self.abort.set();
+        }
         drop(books);
         if abort_now {
             self.abort.raise();
@@ -468,18 +474,7 @@ where
     let mut control = shared.controlled.then(|| Watcher::new(&shared.control));
     let mut obeyed = Command::Open;
     poll_fn(|cx| {
-        let command = control
-            .as_mut()
-            .map_or(Command::Open, |control| control.poll(cx));
-        if command != obeyed {
-            obeyed = command;
-            if command == Command::Abort {
-                let entered = shared.queue.entered();
-                shared.fail(Error::Aborted { entered });
-            } else {
-                shared.close();
-            }
-        }
+        obey(&mut control, &mut obeyed, shared, cx);
         poll_producer(producer.as_mut(), shared, cx);
         loop {
             match workers.poll_next_unpin(cx) {
@@ -502,6 +497,10 @@ where
                 }
             }
         }
+        // Every worker has ended, maybe within this very poll: a command
+        // given meanwhile (by a handler, say) is obeyed before the books are
+        // settled.
+        obey(&mut control, &mut obeyed, shared, cx);
         if producer.is_some() {
             if !shared.intake_stopped() {
                 // The producer dropped its sender but has more to do: wait.
@@ -519,6 +518,27 @@ where
     })
     .await;
     shared.finish()
+}
+
+/// Reads the control, if any, and carries out a command not yet obeyed.
+fn obey<T, R, E, SE>(
+    control: &mut Option<Watcher<'_>>,
+    obeyed: &mut Command,
+    shared: &Shared<T, R, E, SE>,
+    cx: &mut std::task::Context<'_>,
+) {
+    let command = control
+        .as_mut()
+        .map_or(Command::Open, |control| control.poll(cx));
+    if command != *obeyed {
+        *obeyed = command;
+        if command == Command::Abort {
+            let entered = shared.queue.entered();
+            shared.fail(Error::Aborted { entered });
+        } else {
+            shared.close();
+        }
+    }
 }
 
 /// Raises the abort signal and closes the queue when dropped.

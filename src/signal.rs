@@ -23,8 +23,14 @@ pub(crate) struct Signal {
 impl Signal {
     /// Raises the flag and wakes every watcher. Idempotent.
     pub(crate) fn raise(&self) {
-        self.raised.store(true, Ordering::SeqCst);
+        self.set();
         self.event.notify(usize::MAX);
+    }
+
+    /// Raises the flag without waking anyone yet (for use under a lock);
+    /// [`raise`](Signal::raise) must follow.
+    pub(crate) fn set(&self) {
+        self.raised.store(true, Ordering::SeqCst);
     }
 
     pub(crate) fn is_raised(&self) -> bool {

@@ -175,6 +175,38 @@ fn an_abort_after_repeated_closes_ends_a_spawned_run() {
     );
 }
 
+/// Found by the model-based suite: an abort given while the run's last jobs
+/// finish (here by the handler of the last item) was read before they
+/// finished, and the run returned `Ok`.
+#[test]
+fn an_abort_from_the_last_handler_is_obeyed() {
+    for spawned in [false, true] {
+        let control = Control::new();
+        let stop = control.clone();
+        let pool = Pool::new(1).queue(2).control(&control);
+        let source = futures::stream::iter(0..3u32);
+        let handler = move |n: u32| {
+            if n == 2 {
+                stop.abort();
+            }
+            async move { Ok::<u32, String>(n) }
+        };
+        let result = smol::block_on(common::watchdog("smol", async {
+            if spawned {
+                pool.spawn_on(Arc::clone(&SMOL)).run(source, handler).await
+            } else {
+                pool.run(source, handler).await
+            }
+        }));
+        let abort = match result {
+            Err(abort) => abort,
+            Ok(report) => panic!("spawned = {spawned}: the abort was lost: {report:?}"),
+        };
+        assert!(matches!(abort.error(), Error::Aborted { .. }), "{:?}", abort.error());
+        check_accounting(&abort);
+    }
+}
+
 // An index at or past `entered()`: senders on other threads moved the index
 // on only after their item was in the queue.
 
