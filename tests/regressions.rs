@@ -202,7 +202,11 @@ fn an_abort_from_the_last_handler_is_obeyed() {
             Err(abort) => abort,
             Ok(report) => panic!("spawned = {spawned}: the abort was lost: {report:?}"),
         };
-        assert!(matches!(abort.error(), Error::Aborted { .. }), "{:?}", abort.error());
+        assert!(
+            matches!(abort.error(), Error::Aborted { .. }),
+            "{:?}",
+            abort.error()
+        );
         check_accounting(&abort);
     }
 }
