@@ -662,16 +662,6 @@ mod inline {
     conformance!(inline: true);
 }
 
-/// A smol executor served by `threads` threads, for the whole test binary.
-fn smol_executor(threads: usize) -> Arc<smol::Executor<'static>> {
-    let executor = Arc::new(smol::Executor::new());
-    for _ in 0..threads {
-        let executor = Arc::clone(&executor);
-        std::thread::spawn(move || smol::block_on(executor.run(futures::future::pending::<()>())));
-    }
-    executor
-}
-
 /// A module running the suite on a smol executor served by `$threads` threads.
 macro_rules! smol_mode {
     ($name:ident, $threads:expr) => {
@@ -679,7 +669,7 @@ macro_rules! smol_mode {
             use super::*;
 
             static EXECUTOR: LazyLock<Arc<smol::Executor<'static>>> =
-                LazyLock::new(|| smol_executor($threads));
+                LazyLock::new(|| common::smol_executor($threads));
 
             fn pool(
                 workers: usize,

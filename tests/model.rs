@@ -62,22 +62,9 @@ const PROMPT: Duration = Duration::from_secs(5);
 // ---------------------------------------------------------------------------
 // Executors, built once per test binary.
 
-static SMOL: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| {
-    let executor = Arc::new(smol::Executor::new());
-    for _ in 0..2 {
-        let executor = Arc::clone(&executor);
-        std::thread::spawn(move || smol::block_on(executor.run(futures::future::pending::<()>())));
-    }
-    executor
-});
+static SMOL: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| common::smol_executor(2));
 
-static TOKIO: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-});
+static TOKIO: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| common::tokio_multi_thread(2));
 
 static THREAD_POOL: LazyLock<futures::executor::ThreadPool> = LazyLock::new(|| {
     futures::executor::ThreadPool::builder()

@@ -19,23 +19,10 @@ use common::{DropCounter, PLANNED, check_accounting};
 use failfast::{Control, Error, Pool, Progress, SendError, Task};
 
 /// A smol executor served by two threads, for the whole test binary.
-static SMOL: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| {
-    let executor = Arc::new(smol::Executor::new());
-    for _ in 0..2 {
-        let executor = Arc::clone(&executor);
-        std::thread::spawn(move || smol::block_on(executor.run(futures::future::pending::<()>())));
-    }
-    executor
-});
+static SMOL: LazyLock<Arc<smol::Executor<'static>>> = LazyLock::new(|| common::smol_executor(2));
 
 /// A multi-thread tokio runtime, for the whole test binary.
-static TOKIO: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-});
+static TOKIO: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| common::tokio_multi_thread(2));
 
 /// A waker that counts its wake-ups.
 #[derive(Default)]

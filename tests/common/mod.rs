@@ -50,6 +50,26 @@ pub async fn watchdog_for<Fut: Future>(
     }
 }
 
+/// A smol executor served by `threads` threads of its own (they live as long
+/// as the test binary).
+pub fn smol_executor(threads: usize) -> Arc<smol::Executor<'static>> {
+    let executor = Arc::new(smol::Executor::new());
+    for _ in 0..threads {
+        let executor = Arc::clone(&executor);
+        std::thread::spawn(move || smol::block_on(executor.run(futures::future::pending::<()>())));
+    }
+    executor
+}
+
+/// A multi-thread tokio runtime with `workers` worker threads and timers.
+pub fn tokio_multi_thread(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// Yields to the executor `times` times.
 pub async fn yield_times(times: usize) {
     for _ in 0..times {
