@@ -376,9 +376,16 @@ fn progress_counts_items_handed_back_from_the_queue() {
         let control = Control::new();
         let pool = Pool::new(1).queue(4).control(&control);
         let source = futures::stream::iter(0..10u32);
-        let handler = |n: u32| async move {
-            common::yield_times(1).await;
-            if n == 0 { Err("item 0 fails") } else { Ok(n) }
+        let watch = control.clone();
+        let handler = move |n: u32| {
+            let watch = watch.clone();
+            async move {
+                // Item 0 fails once the queue behind it is full.
+                while n == 0 && watch.progress().queued < 4 {
+                    common::yield_times(1).await;
+                }
+                if n == 0 { Err("item 0 fails") } else { Ok(n) }
+            }
         };
         let abort = smol::block_on(common::watchdog("smol", async {
             if spawned {
