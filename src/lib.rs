@@ -7,11 +7,13 @@
 //! default:
 //!
 //! - **No hang.** Whatever the source, failure pattern, sequence of
-//!   [`Control`] commands or executor, a run ends. The first handler error,
-//!   handler panic or source error aborts the run; a producer waiting on a
-//!   full queue is released at once, with its item handed back in a
-//!   [`SendError`]. An executor that drops a worker, runs it inside
-//!   [`Executor::spawn`] or panics there ends the run with an error.
+//!   [`Control`] commands or executor, a run never waits on itself: it ends
+//!   once its jobs do, and an abort ends it promptly, however long its jobs
+//!   would take. The first handler error, handler panic or source error
+//!   aborts the run; a producer waiting on a full queue is released at once,
+//!   with its item handed back in a [`SendError`]. An executor that drops a
+//!   worker, runs it inside [`Executor::spawn`] or panics there ends the run
+//!   with an error.
 //! - **Fail fast.** The abort is decided as soon as the failing job's poll
 //!   returns its error (or panics), before its future, which is user code, is
 //!   dropped. No handler is called for an item that a worker takes after the
@@ -27,9 +29,10 @@
 //! - **Clean success.** Otherwise every item is handled exactly once and the
 //!   run returns a [`Report`].
 //! - **Structured.** When the run's future returns, none of its workers is
-//!   running and no job future is alive, on any executor. When it is dropped,
-//!   see [`Pool::spawn_on`] for spawned workers; inline, everything is
-//!   dropped on the spot.
+//!   running and no job future is alive, on any executor. When it is
+//!   dropped, inline, everything is dropped on the spot; spawned, every
+//!   worker is told to stop, takes no further item, and drops its job as soon
+//!   as the poll it is in returns (see [`Pool::spawn_on`]).
 //! - **Bounded.** At most `queue + workers` items are held at once, whatever
 //!   the length of the source.
 //! - **Panics are errors.** A panicking handler, source, progress callback or
