@@ -346,17 +346,23 @@ where
         };
         let mut item = Some(item);
         let mut slot = pin!(None);
-        // One catch per poll; the first also makes the future, so a panic in
-        // the handler's call is caught with the poll's.
+        // One catch per poll: the first also makes the future, and the last
+        // of a successful job also drops it, so a panic in either is caught
+        // with the poll's. A failed job's future is dropped only once the
+        // failure is decided (below).
         let outcome = poll_fn(|cx| {
             let step = job.enter(|| {
                 if let Some(item) = item.take() {
                     slot.set(Some(handler(item)));
                 }
-                match slot.as_mut().as_pin_mut() {
-                    Some(running) => running.poll(cx),
-                    None => Poll::Pending,
+                let Some(running) = slot.as_mut().as_pin_mut() else {
+                    return Poll::Pending;
+                };
+                let poll = running.poll(cx);
+                if let Poll::Ready(Ok(_)) = poll {
+                    slot.set(None);
                 }
+                poll
             });
             match step {
                 Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
@@ -366,13 +372,17 @@ where
         })
         .await;
         in_flight.armed = false;
-        // The job's future is dropped in `drop_job`, where a panicking
-        // destructor is caught. A failure is decided before that: the
-        // destructor is user code, and however long it takes, no worker
+        // A failed or cancelled job's future is dropped in `drop_job`, where
+        // a panicking destructor is caught. A failure is decided before that:
+        // the destructor is user code, and however long it takes, no worker
         // starts a job meanwhile. (A destructor that panics after its job
         // failed adds nothing: the item is already accounted as failed.)
         let mut drop_job = || job.enter(|| slot.set(None));
         let aborting = match outcome {
+            Outcome::Done(Ok(output)) => {
+                tally.completed += 1;
+                shared.complete(index, output)
+            }
             Outcome::Done(Err(source)) => {
                 let aborting = shared.fail(Error::Failed { index, source });
                 let _ = drop_job();
@@ -383,13 +393,6 @@ where
                 let _ = drop_job();
                 aborting
             }
-            Outcome::Done(Ok(output)) => match drop_job() {
-                Ok(()) => {
-                    tally.completed += 1;
-                    shared.complete(index, output)
-                }
-                Err(message) => shared.fail(Error::Panicked { index, message }),
-            },
             Outcome::Cancelled => match drop_job() {
                 Ok(()) => {
                     shared.cancelled(index);
