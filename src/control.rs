@@ -1,5 +1,5 @@
-//! Steering a run from outside: [`Control`] (close, abort, deadline),
-//! [`Progress`] snapshots, and the error [`Policy`].
+//! Steering a run from outside: [`Control`] (close, abort, deadline) and
+//! [`Progress`] snapshots.
 
 use std::fmt;
 use std::future::Future;
@@ -11,37 +11,6 @@ use event_listener::{Event, EventListener};
 
 use crate::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use crate::sync::{Mutex, lock};
-
-/// When item errors stop a run.
-///
-/// Source errors, lost workers and [`Control::abort`] always stop it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Policy {
-    /// The first item error (or panic) aborts the run (the default).
-    #[default]
-    FailFast,
-    /// Every item is tried; every error comes back with its index, like a
-    /// gather that returns exceptions. The run still ends in an
-    /// [`Abort`](crate::Abort) if any item failed; unless something else
-    /// stopped it (a source error, a lost worker, [`Control::abort`] or a
-    /// panicking progress callback), nothing is cancelled or unprocessed.
-    Continue,
-    /// The `n`-th item error aborts the run; earlier ones are recorded and
-    /// the run goes on. `AbortAfter(1)` is `FailFast`.
-    AbortAfter(usize),
-}
-
-impl Policy {
-    /// How many item errors abort the run.
-    pub(crate) fn limit(self) -> usize {
-        match self {
-            Policy::FailFast => 1,
-            Policy::Continue => usize::MAX,
-            Policy::AbortAfter(n) => n,
-        }
-    }
-}
 
 /// A snapshot of a run's progress, from [`Control::progress`] or given to
 /// [`Pool::on_progress`](crate::Pool::on_progress).
@@ -67,9 +36,6 @@ pub struct Progress {
     /// unprocessed`, and `queued` and `in_flight` are 0.
     pub unprocessed: usize,
 }
-
-/// A progress callback, as given to [`Pool::on_progress`](crate::Pool::on_progress).
-pub(crate) type OnProgress = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// The counters behind [`Progress`], updated by the queue and the workers.
 #[derive(Debug, Default)]

@@ -131,6 +131,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod config;
 mod control;
 mod executor;
 mod job;
@@ -143,7 +144,8 @@ mod spawn;
 mod stream;
 mod sync;
 
-pub use control::{Control, Policy, Progress};
+pub use config::{Outputs, Policy};
+pub use control::{Control, Progress};
 #[cfg(feature = "smol")]
 pub use executor::SmolGlobal;
 pub use executor::{Executor, Task};
@@ -151,7 +153,6 @@ pub use job::Job;
 pub use pool::{Inline, Pool};
 pub use queue::{SendError, Sender, TrySendError};
 pub use report::{Abort, Error, Report};
-pub use run::Outputs;
 pub use spawn::Spawned;
 pub use stream::{Fallible, Pooled, PooledExt};
 

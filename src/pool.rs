@@ -1,6 +1,5 @@
 //! The builder, [`Pool`], and the runs it starts.
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -8,11 +7,12 @@ use futures_core::{Stream, TryStream};
 use futures_util::TryStreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
-use crate::control::{Control, OnProgress, Policy, Progress};
+use crate::config::{Outputs, Policy, Settings};
+use crate::control::{Control, Progress};
 use crate::executor::Executor;
 use crate::queue::Sender;
 use crate::report::{Abort, Report};
-use crate::run::{Outputs, Shared, drive, feed, worker};
+use crate::run::{Shared, drive, feed, worker};
 use crate::spawn::Spawned;
 use crate::stream::OutputStream;
 
@@ -62,49 +62,6 @@ pub struct Pool<M = Inline> {
     pub(crate) workers: usize,
     pub(crate) settings: Settings,
     pub(crate) mode: M,
-}
-
-/// A run's settings, apart from the worker count and the mode.
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub(crate) capacity: usize,
-    pub(crate) outputs: Outputs,
-    pub(crate) policy: Policy,
-    pub(crate) control: Option<Control>,
-    pub(crate) on_progress: Option<OnProgress>,
-    /// Outputs go to an [`OutputStream`] as they come, not into the report.
-    pub(crate) streaming: bool,
-}
-
-impl PartialEq for Settings {
-    /// Equal when the numbers are, and the control and the callback are the
-    /// same ones.
-    fn eq(&self, other: &Self) -> bool {
-        self.capacity == other.capacity
-            && self.streaming == other.streaming
-            && self.outputs == other.outputs
-            && self.policy == other.policy
-            && match (&self.control, &other.control) {
-                (Some(a), Some(b)) => Arc::ptr_eq(&a.state, &b.state),
-                (a, b) => a.is_none() && b.is_none(),
-            }
-            && match (&self.on_progress, &other.on_progress) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (a, b) => a.is_none() && b.is_none(),
-            }
-    }
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("capacity", &self.capacity)
-            .field("outputs", &self.outputs)
-            .field("policy", &self.policy)
-            .field("control", &self.control)
-            .field("on_progress", &self.on_progress.as_ref().map(|_| ".."))
-            .finish()
-    }
 }
 
 /// The default mode of a [`Pool`]: every worker runs inside the run's own

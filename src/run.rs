@@ -17,30 +17,14 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 
-use crate::control::{Command, Control, Counters, OnProgress, Watcher};
+use crate::config::{OnProgress, Outputs, Settings};
+use crate::control::{Command, Control, Counters, Watcher};
 use crate::job::{Job, catch};
-use crate::pool::Settings;
 use crate::queue::{Entry, Queue, Sender};
 use crate::report::{Abort, AbortParts, Error, Report};
 use crate::signal::Signal;
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Mutex, lock};
-
-/// What a run keeps of its handlers' outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Outputs {
-    /// Keep every output with its item's index, in completion order (the
-    /// default).
-    #[default]
-    CompletionOrder,
-    /// Keep every output with its item's index, in input order (sorted by
-    /// index when the run ends).
-    InputOrder,
-    /// Count completed items but drop their outputs, so a long run's memory
-    /// does not grow with the number of items.
-    Discard,
-}
 
 /// Everything recorded about a run's items, under one lock.
 struct Books<R, E, SE> {
