@@ -131,18 +131,20 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod books;
 mod config;
 mod control;
+mod drive;
 mod executor;
 mod job;
 mod pool;
 mod queue;
 mod report;
-mod run;
 mod signal;
 mod spawn;
 mod stream;
 mod sync;
+mod worker;
 
 pub use config::{Outputs, Policy};
 pub use control::{Control, Progress};

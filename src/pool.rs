@@ -7,14 +7,16 @@ use futures_core::{Stream, TryStream};
 use futures_util::TryStreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
+use crate::books::Shared;
 use crate::config::{Outputs, Policy, Settings};
 use crate::control::{Control, Progress};
+use crate::drive::{drive, feed};
 use crate::executor::Executor;
 use crate::queue::Sender;
 use crate::report::{Abort, Report};
-use crate::run::{Shared, drive, feed, worker};
 use crate::spawn::Spawned;
 use crate::stream::OutputStream;
+use crate::worker::worker;
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
 /// first error or panic stops everything.

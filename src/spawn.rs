@@ -14,16 +14,18 @@ use futures_util::TryStreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 
+use crate::books::Shared;
+use crate::drive::{drive, feed};
 use crate::executor::{Executor, Task};
 use crate::job::catch;
 use crate::pool::Pool;
 use crate::queue::Sender;
 use crate::report::Error;
 use crate::report::{Abort, Report};
-use crate::run::{Shared, WorkerExit, drive, feed, worker};
 use crate::stream::OutputStream;
 use crate::sync::atomic::{AtomicU8, Ordering};
 use crate::sync::thread_local;
+use crate::worker::{WorkerExit, worker};
 
 /// The mode of a [`Pool`] whose workers are spawned on an executor; made by
 /// [`Pool::spawn_on`].

@@ -11,11 +11,11 @@ use futures_core::stream::FusedStream;
 use futures_core::{Stream, TryStream};
 use futures_util::StreamExt as _;
 
+use crate::books::Shared;
 use crate::config::{Outputs, Policy};
 use crate::executor::Executor;
 use crate::pool::{Inline, Pool};
 use crate::report::{Abort, Report};
-use crate::run::Shared;
 use crate::spawn::Spawned;
 
 /// The stream of [`Pool::stream`] and [`Pool::stream_with`]: it drives the

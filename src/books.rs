@@ -1,0 +1,228 @@
+//! The state a run's workers and driver share, and its books: every item's
+//! fate, the errors, the outputs, and the abort decision.
+
+use std::collections::VecDeque;
+use std::mem;
+use std::sync::Arc;
+
+use futures_util::task::AtomicWaker;
+
+use crate::config::{OnProgress, Outputs, Settings};
+use crate::control::{Control, Counters};
+use crate::job::catch;
+use crate::queue::{Queue, Sender};
+use crate::report::{Abort, AbortParts, Error, Report};
+use crate::signal::Signal;
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::{Mutex, lock};
+
+/// Everything recorded about a run's items, under one lock.
+struct Books<R, E, SE> {
+    error: Option<Error<E, SE>>,
+    other_errors: Vec<Error<E, SE>>,
+    /// Item errors so far, against the policy's limit.
+    item_errors: usize,
+    aborting: bool,
+    closed_early: bool,
+    outputs: VecDeque<(usize, R)>,
+    cancelled: Vec<usize>,
+}
+
+/// The state one run's workers and driver share.
+pub(crate) struct Shared<T, R, E, SE> {
+    pub(crate) queue: Arc<Queue<T>>,
+    pub(crate) abort: Signal,
+    outputs: Outputs,
+    error_limit: usize,
+    /// The run's control: the user's, or a private one that only counts.
+    pub(crate) control: Control,
+    /// Whether the user gave a control, which the run must then obey.
+    pub(crate) controlled: bool,
+    on_progress: Option<OnProgress>,
+    /// Items completed; outside the books, so a run that discards outputs
+    /// takes no lock per item.
+    pub(crate) completed: AtomicUsize,
+    /// Outputs are taken by an [`OutputStream`](crate::stream::OutputStream),
+    /// which this wakes as they come.
+    streaming: bool,
+    output_waker: AtomicWaker,
+    books: Mutex<Books<R, E, SE>>,
+}
+
+impl<T, R, E, SE> Shared<T, R, E, SE> {
+    pub(crate) fn new(settings: &Settings) -> (Self, Sender<T>) {
+        let tracked = settings.control.is_some() || settings.on_progress.is_some();
+        let control = settings.control.clone().unwrap_or_default();
+        let counters = tracked.then(|| Arc::clone(&control.state.counters));
+        let (queue, sender) = Queue::new(settings.capacity, counters);
+        let shared = Shared {
+            queue,
+            abort: Signal::default(),
+            outputs: settings.outputs,
+            error_limit: settings.policy.limit(),
+            control,
+            controlled: settings.control.is_some(),
+            on_progress: settings.on_progress.clone(),
+            completed: AtomicUsize::new(0),
+            streaming: settings.streaming,
+            output_waker: AtomicWaker::new(),
+            books: Mutex::new(Books {
+                error: None,
+                other_errors: Vec::new(),
+                item_errors: 0,
+                aborting: false,
+                closed_early: false,
+                outputs: VecDeque::new(),
+                cancelled: Vec::new(),
+            }),
+        };
+        (shared, sender)
+    }
+
+    /// Bumps a progress counter if progress is tracked.
+    pub(crate) fn count(&self, counter: impl FnOnce(&Counters) -> &AtomicUsize) {
+        self.queue.count(counter, 1);
+    }
+
+    /// Tells the progress callback, if any, that an item has finished. A
+    /// panic in the callback aborts the run with
+    /// [`Error::ProgressPanicked`]; returns whether the run is aborting
+    /// because of it.
+    fn report_progress(&self) -> bool {
+        let Some(on_progress) = &self.on_progress else {
+            return false;
+        };
+        match catch(|| on_progress(&self.control.progress())) {
+            Ok(()) => false,
+            Err(message) => self.fail(Error::ProgressPanicked { message }),
+        }
+    }
+
+    /// Records an error; returns whether the run is aborting. The first error
+    /// becomes the cause. Item errors abort once the policy's limit is
+    /// reached; any other error aborts at once. The decision is taken under
+    /// the books' lock, so the run aborts exactly once.
+    pub(crate) fn fail(&self, error: Error<E, SE>) -> bool {
+        let item = error.index().is_some();
+        let mut books = lock(&self.books);
+        if item {
+            books.item_errors += 1;
+        }
+        if books.error.is_none() {
+            books.error = Some(error);
+        } else {
+            books.other_errors.push(error);
+        }
+        let abort_now = !books.aborting && (!item || books.item_errors >= self.error_limit);
+        books.aborting |= abort_now;
+        let aborting = books.aborting;
+        if abort_now {
+            // Raised before the lock is released: whoever finds the run
+            // aborting in the books (a second failure that then stops its
+            // worker) finds the workers told too.
+            self.abort.set();
+        }
+        drop(books);
+        if abort_now {
+            self.abort.raise();
+            self.queue.close();
+        }
+        if item {
+            self.count(|c| &c.failed);
+            // A panicking callback adds its own error; the decision is made.
+            self.report_progress();
+        }
+        aborting
+    }
+
+    /// Records a completed item; returns whether the run is aborting (the
+    /// progress callback panicked). The count itself is kept by the worker's
+    /// [`Tally`], so workers on different threads do not share a counter.
+    pub(crate) fn complete(&self, index: usize, output: R) -> bool {
+        if self.outputs != Outputs::Discard {
+            lock(&self.books).outputs.push_back((index, output));
+        }
+        if self.streaming {
+            self.output_waker.wake();
+        }
+        self.count(|c| &c.completed);
+        self.report_progress()
+    }
+
+    /// Records an item cancelled in flight.
+    pub(crate) fn cancelled(&self, index: usize) {
+        lock(&self.books).cancelled.push(index);
+        self.count(|c| &c.cancelled);
+        self.report_progress();
+    }
+
+    /// The next output not yet taken by the stream, or `None`; registers
+    /// `waker` to be woken when one comes.
+    pub(crate) fn next_output(&self, waker: &std::task::Waker) -> Option<(usize, R)> {
+        self.output_waker.register(waker);
+        lock(&self.books).outputs.pop_front()
+    }
+
+    /// Stops intake on the control's command; queued and in-flight items
+    /// finish.
+    pub(crate) fn close(&self) {
+        lock(&self.books).closed_early = true;
+        self.queue.close();
+    }
+
+    /// Whether intake was stopped by an abort or a close.
+    pub(crate) fn intake_stopped(&self) -> bool {
+        self.abort.is_raised() || lock(&self.books).closed_early
+    }
+
+    /// The producer (or stream feeder) has returned. Its sender is gone with
+    /// it; clones it handed out keep intake open.
+    pub(crate) fn producer_done(&self, result: Result<Result<(), SE>, String>) {
+        let entered = self.queue.entered();
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(source)) => {
+                self.fail(Error::Source { entered, source });
+            }
+            Err(message) => {
+                self.fail(Error::SourcePanicked { entered, message });
+            }
+        }
+    }
+
+    /// The run's result, once the producer and every worker are gone.
+    pub(crate) fn finish(&self) -> Result<Report<T, R>, Abort<T, R, E, SE>> {
+        let mut books = lock(&self.books);
+        let (entered, unprocessed) = self.queue.take_unprocessed();
+        // Streamed outputs stay where the stream takes them from.
+        let mut outputs = if self.streaming {
+            Vec::new()
+        } else {
+            Vec::from(mem::take(&mut books.outputs))
+        };
+        if self.outputs == Outputs::InputOrder {
+            outputs.sort_unstable_by_key(|(index, _)| *index);
+        }
+        let report = Report {
+            entered,
+            // Every worker has ended: their counts are all in.
+            completed: self.completed.load(Ordering::Acquire),
+            closed_early: books.closed_early,
+            outputs,
+            unprocessed,
+        };
+        match books.error.take() {
+            None => Ok(report),
+            Some(error) => {
+                let mut cancelled = mem::take(&mut books.cancelled);
+                cancelled.sort_unstable();
+                Err(Abort::new(AbortParts {
+                    error,
+                    other_errors: mem::take(&mut books.other_errors),
+                    cancelled,
+                    report,
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The run's own task: the feeder that pulls a stream into the queue, and
+//! the driver that polls the producer together with the workers, obeys the
+//! control, and settles the books.
+//!
+//! The same code serves every mode: the workers are futures in a
+//! `FuturesUnordered`, whether they are the worker loops themselves (inline)
+//! or handles of tasks that run them elsewhere.
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+
+use futures_core::Stream;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+
+use crate::books::Shared;
+use crate::control::{Command, Watcher};
+use crate::job::catch;
+use crate::queue::{Queue, Sender};
+use crate::report::{Abort, Error, Report};
+use crate::signal::Signal;
+use crate::worker::WorkerExit;
+
+/// Feeds a stream into the queue. It waits for room before pulling the next
+/// item, so the pool never holds more than the queue plus the items in flight.
+///
+/// `in_run` says the workers run in the run's own task (inline): room can
+/// then only be freed while the run polls them, and the run polls the feeder
+/// again when it was, so the feeder waits without an event.
+pub(crate) async fn feed<T, SE, S>(source: S, tx: Sender<T>, in_run: bool) -> Result<(), SE>
+where
+    S: Stream<Item = Result<T, SE>>,
+{
+    let mut source = pin!(source);
+    // The feeder's sender is the queue's only one.
+    let tx = tx.into_sole();
+    loop {
+        let open = if in_run {
+            tx.room_in_run().await
+        } else {
+            tx.room().await
+        };
+        if !open {
+            break;
+        }
+        // Once intake has stopped, a source waiting for its next item is
+        // not polled again: nothing was taken from it, so nothing is lost.
+        // (Intake is closed by the run's own task, which polls this feeder:
+        // a close never lands between a pulled item and its send.)
+        let next = poll_fn(|cx| match tx.is_closed() {
+            true => Poll::Ready(None),
+            false => source.as_mut().poll_next(cx),
+        });
+        match next.await {
+            None => break,
+            Some(Err(error)) => return Err(error),
+            Some(Ok(item)) => {
+                if let Err(refused) = tx.send(item).await {
+                    // Aborted by a worker on another thread since: the item
+                    // entered, and goes back with the abort.
+                    tx.hand_back_late(refused.into_inner());
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Polls the producer together with the workers until both are done, then
+/// settles the books.
+///
+/// The producer is polled first on every wake-up, so one blocked on a full
+/// queue sees an abort as soon as the workers do. When the run has aborted and
+/// every worker has stopped, the producer gets one more poll (enough for a
+/// refused send to reach it) and is dropped if it still has not returned.
+pub(crate) async fn drive<T, R, E, SE, P, W>(
+    shared: &Shared<T, R, E, SE>,
+    producer: P,
+    workers: FuturesUnordered<W>,
+) -> Result<Report<T, R>, Abort<T, R, E, SE>>
+where
+    P: Future<Output = Result<(), SE>>,
+    W: Future<Output = WorkerExit>,
+{
+    // If the run's future is dropped mid-run, every worker is told to stop,
+    // wherever it runs.
+    let _stop = StopOnDrop(&shared.abort, &shared.queue);
+    let mut producer = pin!(Some(producer));
+    let mut workers = workers;
+    let mut control = shared.controlled.then(|| Watcher::new(&shared.control));
+    let mut obeyed = Command::Open;
+    poll_fn(|cx| {
+        obey(&mut control, &mut obeyed, shared, cx);
+        poll_producer(producer.as_mut(), shared, cx);
+        loop {
+            match workers.poll_next_unpin(cx) {
+                Poll::Ready(Some(WorkerExit::Finished)) => {}
+                Poll::Ready(Some(WorkerExit::Lost(worker))) => {
+                    shared.fail(Error::WorkerLost { worker });
+                }
+                Poll::Ready(Some(WorkerExit::SpawnedInline(worker))) => {
+                    shared.fail(Error::SpawnedInline { worker });
+                }
+                Poll::Ready(None) => break,
+                Poll::Pending => {
+                    if shared.queue.take_repoll() {
+                        // A parked inline feeder has room again: have the
+                        // executor poll the run again (rather than loop here,
+                        // so other tasks, timers and the control get a turn).
+                        cx.waker().wake_by_ref();
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        // Every worker has ended, maybe within this very poll: a command
+        // given meanwhile (by a handler, say) is obeyed before the books are
+        // settled.
+        obey(&mut control, &mut obeyed, shared, cx);
+        if producer.is_some() {
+            if !shared.intake_stopped() {
+                // The producer dropped its sender but has more to do: wait.
+                return Poll::Pending;
+            }
+            poll_producer(producer.as_mut(), shared, cx);
+            if producer.is_some() {
+                if let Err(message) = catch(|| producer.set(None)) {
+                    let entered = shared.queue.entered();
+                    shared.fail(Error::SourcePanicked { entered, message });
+                }
+            }
+        }
+        Poll::Ready(())
+    })
+    .await;
+    shared.finish()
+}
+
+/// Reads the control, if any, and carries out a command not yet obeyed.
+fn obey<T, R, E, SE>(
+    control: &mut Option<Watcher<'_>>,
+    obeyed: &mut Command,
+    shared: &Shared<T, R, E, SE>,
+    cx: &mut std::task::Context<'_>,
+) {
+    let command = control
+        .as_mut()
+        .map_or(Command::Open, |control| control.poll(cx));
+    if command != *obeyed {
+        *obeyed = command;
+        if command == Command::Abort {
+            let entered = shared.queue.entered();
+            shared.fail(Error::Aborted { entered });
+        } else {
+            shared.close();
+        }
+    }
+}
+
+/// Raises the abort signal and closes the queue when dropped.
+struct StopOnDrop<'a, T>(&'a Signal, &'a Queue<T>);
+
+impl<T> Drop for StopOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.0.raise();
+        self.1.close();
+    }
+}
+
+/// Polls the producer if it is still running, and records its end.
+fn poll_producer<T, R, E, SE, P>(
+    mut producer: std::pin::Pin<&mut Option<P>>,
+    shared: &Shared<T, R, E, SE>,
+    cx: &mut std::task::Context<'_>,
+) where
+    P: Future<Output = Result<(), SE>>,
+{
+    let Some(running) = producer.as_mut().as_pin_mut() else {
+        return;
+    };
+    let result = match catch(|| running.poll(cx)) {
+        Ok(Poll::Pending) => return,
+        Ok(Poll::Ready(result)) => Ok(result),
+        Err(message) => Err(message),
+    };
+    let dropped = catch(|| producer.set(None));
+    shared.producer_done(dropped.and(result));
+}

@@ -1,0 +1,167 @@
+//! One worker: the loop that takes items from the queue and runs each job
+//! against the abort signal. The same loop runs inline (inside the run's
+//! future) and spawned (inside a task).
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+
+use crate::books::Shared;
+use crate::job::Job;
+use crate::queue::Entry;
+use crate::report::Error;
+use crate::sync::atomic::{AtomicUsize, Ordering};
+
+/// How a worker ended, as the run sees it.
+pub(crate) enum WorkerExit {
+    /// The worker loop returned.
+    Finished,
+    /// The executor dropped the worker's task before it finished.
+    Lost(usize),
+    /// The executor polled the worker's task inside `Executor::spawn`.
+    SpawnedInline(usize),
+}
+
+/// Records a job as cancelled if it is dropped before its outcome is known:
+/// when the run aborts, or when the worker itself is dropped mid-job.
+struct InFlight<'a, T, R, E, SE> {
+    shared: &'a Shared<T, R, E, SE>,
+    index: usize,
+    armed: bool,
+}
+
+impl<T, R, E, SE> Drop for InFlight<'_, T, R, E, SE> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared.cancelled(self.index);
+        }
+    }
+}
+
+/// A worker's count of completed items, added to the run's when the worker
+/// ends or is dropped, so workers do not contend on one counter per item.
+struct Tally<'a> {
+    total: &'a AtomicUsize,
+    completed: usize,
+}
+
+impl Drop for Tally<'_> {
+    fn drop(&mut self) {
+        self.total.fetch_add(self.completed, Ordering::Release);
+    }
+}
+
+/// What became of one job.
+enum Outcome<R, E> {
+    Done(Result<R, E>),
+    Panicked(String),
+    Cancelled,
+}
+
+/// One worker: takes items from the queue until it is closed and empty, or
+/// until the run aborts. Each job races the abort signal; a job that loses is
+/// dropped on the spot.
+pub(crate) async fn worker<T, R, E, SE, F, Fut>(
+    id: usize,
+    shared: &Shared<T, R, E, SE>,
+    handler: &F,
+) -> WorkerExit
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+{
+    let mut abort = shared.abort.watch();
+    let mut tally = Tally {
+        total: &shared.completed,
+        completed: 0,
+    };
+    loop {
+        let entry = {
+            let mut recv = pin!(shared.queue.rx.recv());
+            let next = poll_fn(|cx| match recv.as_mut().poll(cx) {
+                Poll::Ready(entry) => Poll::Ready(entry.ok()),
+                Poll::Pending => abort.poll_raised(cx).map(|()| None),
+            });
+            match next.await {
+                Some(entry) => entry,
+                None => return WorkerExit::Finished,
+            }
+        };
+        shared.queue.freed_one();
+        shared.count(|c| &c.taken);
+        if shared.abort.is_raised() {
+            // Decided before this job could start: it is handed back.
+            shared.queue.hand_back(entry);
+            return WorkerExit::Finished;
+        }
+        shared.count(|c| &c.started);
+        let Entry { index, item } = entry;
+        let job = Job::new(index, id);
+        // Declared before the job's future, so dropped after it.
+        let mut in_flight = InFlight {
+            shared,
+            index,
+            armed: true,
+        };
+        let mut item = Some(item);
+        let mut slot = pin!(None);
+        // One catch per poll: the first also makes the future, and the last
+        // of a successful job also drops it, so a panic in either is caught
+        // with the poll's. A failed job's future is dropped only once the
+        // failure is decided (below).
+        let outcome = poll_fn(|cx| {
+            let step = job.enter(|| {
+                if let Some(item) = item.take() {
+                    slot.set(Some(handler(item)));
+                }
+                let Some(running) = slot.as_mut().as_pin_mut() else {
+                    return Poll::Pending;
+                };
+                let poll = running.poll(cx);
+                if let Poll::Ready(Ok(_)) = poll {
+                    slot.set(None);
+                }
+                poll
+            });
+            match step {
+                Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
+                Err(message) => Poll::Ready(Outcome::Panicked(message)),
+                Ok(Poll::Pending) => abort.poll_raised(cx).map(|()| Outcome::Cancelled),
+            }
+        })
+        .await;
+        in_flight.armed = false;
+        // A failed or cancelled job's future is dropped in `drop_job`, where
+        // a panicking destructor is caught. A failure is decided before that:
+        // the destructor is user code, and however long it takes, no worker
+        // starts a job meanwhile. (A destructor that panics after its job
+        // failed adds nothing: the item is already accounted as failed.)
+        let mut drop_job = || job.enter(|| slot.set(None));
+        let aborting = match outcome {
+            Outcome::Done(Ok(output)) => {
+                tally.completed += 1;
+                shared.complete(index, output)
+            }
+            Outcome::Done(Err(source)) => {
+                let aborting = shared.fail(Error::Failed { index, source });
+                let _ = drop_job();
+                aborting
+            }
+            Outcome::Panicked(message) => {
+                let aborting = shared.fail(Error::Panicked { index, message });
+                let _ = drop_job();
+                aborting
+            }
+            Outcome::Cancelled => match drop_job() {
+                Ok(()) => {
+                    shared.cancelled(index);
+                    true
+                }
+                Err(message) => shared.fail(Error::Panicked { index, message }),
+            },
+        };
+        if aborting {
+            return WorkerExit::Finished;
+        }
+    }
+}
