@@ -136,6 +136,7 @@ mod config;
 mod control;
 mod drive;
 mod executor;
+mod ext;
 mod job;
 mod pool;
 mod queue;
@@ -151,12 +152,12 @@ pub use control::{Control, Progress};
 #[cfg(feature = "smol")]
 pub use executor::SmolGlobal;
 pub use executor::{Executor, Task};
+pub use ext::{Fallible, Pooled, PooledExt};
 pub use job::Job;
 pub use pool::{Inline, Pool};
 pub use queue::{SendError, Sender, TrySendError};
 pub use report::{Abort, Error, Report};
 pub use spawn::Spawned;
-pub use stream::{Fallible, Pooled, PooledExt};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1,0 +1,297 @@
+//! The `Stream` extension that puts a pool one method call away:
+//! [`PooledExt`] and the [`Pooled`] stream it makes.
+
+use std::fmt;
+use std::future::Future;
+
+use futures_core::{Stream, TryStream};
+use futures_util::StreamExt as _;
+
+use crate::config::{Outputs, Policy};
+use crate::executor::Executor;
+use crate::pool::{Inline, Pool};
+use crate::report::Abort;
+use crate::spawn::Spawned;
+
+/// Puts a [`Pool`] one method call away from any [`Stream`]: a drop-in for
+/// `try_for_each_concurrent` and `buffer_unordered` that adds a bounded
+/// queue, fail-fast cancellation, accounting, and (with
+/// [`spawn_on`](Pooled::spawn_on)) parallelism.
+///
+/// | you write today                                        | with failfast                                   |
+/// |--------------------------------------------------------|-------------------------------------------------|
+/// | `s.try_for_each_concurrent(8, f).await`                | `s.pooled(8).try_for_each(f).await`             |
+/// | `s.map(f).buffer_unordered(8).try_collect().await`     | `s.pooled(8).try_map(f).try_collect().await`    |
+/// | `try_s.try_for_each_concurrent(8, f).await`            | `try_s.try_pooled(8).try_for_each(f).await`     |
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::PooledExt as _;
+/// use futures::TryStreamExt as _;
+///
+/// let doubled: Vec<u32> = futures::stream::iter(0..10u32)
+///     .pooled(3)
+///     .try_map(|n| async move { Ok::<u32, std::io::Error>(n * 2) })
+///     .try_collect()
+///     .await
+///     .unwrap();
+/// assert_eq!(doubled.len(), 10);
+///
+/// let abort = futures::stream::iter(0..10u32)
+///     .pooled(3)
+///     .try_for_each(|n| async move { if n == 4 { Err("four") } else { Ok(()) } })
+///     .await
+///     .unwrap_err();
+/// assert_eq!(abort.error().index(), Some(4));
+/// # });
+/// ```
+pub trait PooledExt: Stream + Sized {
+    /// This stream, to be handled by `workers` workers through a bounded
+    /// queue (of `workers` places, until [`Pooled::queue`] says otherwise).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `workers` is 0, as [`Pool::new`] does.
+    fn pooled(self, workers: usize) -> Pooled<Self> {
+        Pooled {
+            stream: self,
+            pool: Pool::new(workers),
+            source: (),
+        }
+    }
+
+    /// This fallible stream (a `TryStream`, as `try_for_each_concurrent`
+    /// takes), to be handled by `workers` workers: its `Ok` items go to the
+    /// handler, and its first `Err` aborts the run with
+    /// [`Error::Source`](crate::Error::Source).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `workers` is 0, as [`Pool::new`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::PooledExt as _;
+    ///
+    /// let lines = futures::stream::iter(vec![Ok("a"), Ok("b"), Err("unreadable"), Ok("c")]);
+    /// let abort = lines
+    ///     .try_pooled(2)
+    ///     .try_for_each(|line: &str| async move { Ok::<(), &str>(drop(line)) })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.to_string(), "source failed after 2 items: unreadable");
+    /// # });
+    /// ```
+    fn try_pooled(self, workers: usize) -> Pooled<Self, Inline, Fallible>
+    where
+        Self: TryStream,
+    {
+        Pooled {
+            stream: self,
+            pool: Pool::new(workers),
+            source: Fallible,
+        }
+    }
+}
+
+/// Marks a [`Pooled`] stream whose items are `Result`s: made by
+/// [`PooledExt::try_pooled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fallible;
+
+impl<S: Stream> PooledExt for S {}
+
+/// A stream waiting for its handler; made by [`PooledExt::pooled`] (`K` is
+/// `()`) or [`PooledExt::try_pooled`] (`K` is [`Fallible`]).
+#[must_use = "a pooled stream does nothing until `try_for_each` or `try_map` is called"]
+pub struct Pooled<S, M = Inline, K = ()> {
+    stream: S,
+    pool: Pool<M>,
+    source: K,
+}
+
+impl<S, M: fmt::Debug, K> fmt::Debug for Pooled<S, M, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pooled")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, M, K> Pooled<S, M, K> {
+    /// Sets the queue's capacity, as [`Pool::queue`] does.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `capacity` is 0.
+    pub fn queue(self, capacity: usize) -> Self {
+        Pooled {
+            pool: self.pool.queue(capacity),
+            ..self
+        }
+    }
+
+    /// Sets the error policy, as [`Pool::policy`] does.
+    ///
+    /// # Panics
+    ///
+    /// Panics on `Policy::AbortAfter(0)`.
+    pub fn policy(self, policy: Policy) -> Self {
+        Pooled {
+            pool: self.pool.policy(policy),
+            ..self
+        }
+    }
+
+    /// Spawns the workers on `executor`, as [`Pool::spawn_on`] does.
+    pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>, K> {
+        Pooled {
+            stream: self.stream,
+            pool: self.pool.spawn_on(executor),
+            source: self.source,
+        }
+    }
+}
+
+impl<S: Stream> Pooled<S> {
+    /// Runs `f` on every item; the first error (or panic) stops everything.
+    /// Like `try_for_each_concurrent`, with a bounded queue, accounting of
+    /// every item, and panics turned into errors.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run, as [`Pool::run`] does.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run, as for [`Pool::run`].
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Item, (), E>>>
+    where
+        F: Fn(S::Item) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let run = self.pool.outputs(Outputs::Discard).run(self.stream, f);
+        async move { run.await.map(drop) }
+    }
+
+    /// Maps every item through `f`, yielding outputs as they complete (like
+    /// `buffer_unordered`); after the first error (or panic) the stream
+    /// yields the run's `Err(abort)` and ends.
+    pub fn try_map<F, Fut, R, E>(self, f: F) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
+    where
+        F: Fn(S::Item) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        self.pool
+            .stream(self.stream, f)
+            .map(|next| next.map(|(_, output)| output))
+    }
+}
+
+impl<S, X> Pooled<S, Spawned<X>>
+where
+    S: Stream,
+    S::Item: Send + 'static,
+    X: Executor,
+{
+    /// Runs `f` on every item, on spawned workers. See
+    /// [`Pooled::try_for_each`] for the inline version.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run.
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Item, (), E>>>
+    where
+        E: Send + 'static,
+        F: Fn(S::Item) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let run = self.pool.outputs(Outputs::Discard).run(self.stream, f);
+        async move { run.await.map(drop) }
+    }
+
+    /// Maps every item through `f` on spawned workers. See
+    /// [`Pooled::try_map`] for the inline version.
+    pub fn try_map<F, Fut, R, E>(self, f: F) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+        F: Fn(S::Item) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        self.pool
+            .stream(self.stream, f)
+            .map(|next| next.map(|(_, output)| output))
+    }
+}
+
+impl<S: TryStream> Pooled<S, Inline, Fallible> {
+    /// Runs `f` on every `Ok` item; the first error (of `f` or of the
+    /// stream) or panic stops everything. Like `try_for_each_concurrent`,
+    /// with a bounded queue, accounting of every item, and panics turned into
+    /// errors.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run, as [`Pool::try_run`] does.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run, as for [`Pool::run`].
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Ok, (), E, S::Error>>>
+    where
+        F: Fn(S::Ok) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let run = self.pool.outputs(Outputs::Discard).try_run(self.stream, f);
+        async move { run.await.map(drop) }
+    }
+}
+
+impl<S, X> Pooled<S, Spawned<X>, Fallible>
+where
+    S: TryStream,
+    S::Ok: Send + 'static,
+    S::Error: Send + 'static,
+    X: Executor,
+{
+    /// Runs `f` on every `Ok` item, on spawned workers. See
+    /// [`Pooled::try_for_each`] for the inline version.
+    ///
+    /// # Errors
+    ///
+    /// Returns the [`Abort`] of the run.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the run.
+    pub fn try_for_each<F, Fut, E>(
+        self,
+        f: F,
+    ) -> impl Future<Output = Result<(), Abort<S::Ok, (), E, S::Error>>>
+    where
+        E: Send + 'static,
+        F: Fn(S::Ok) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let run = self.pool.outputs(Outputs::Discard).try_run(self.stream, f);
+        async move { run.await.map(drop) }
+    }
+}
