@@ -1,6 +1,6 @@
-//! How an abort stops a run: the blocked producer is released (G1), jobs in
-//! flight are dropped and nothing new starts (G2), and every item is
-//! accounted for (G3), also when the run's future itself is dropped (G5).
+//! How an abort stops a run: the blocked producer is released (no hang), jobs in
+//! flight are dropped and nothing new starts (fail fast), and every item is
+//! accounted for (nothing lost), also when the run's future itself is dropped (structured).
 
 mod common;
 

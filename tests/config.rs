@@ -1,4 +1,4 @@
-//! Bad configuration is refused at construction with a clear message (G8),
+//! Bad configuration is refused at construction with a clear message,
 //! and the defaults are what the docs say.
 
 mod common;

@@ -6,7 +6,7 @@
 //!
 //! - the run ends (watchdog), and a run that cannot work (an executor that
 //!   runs tasks inside `spawn`) ends promptly;
-//! - no job future outlives the run (G5, checked the moment it returns);
+//! - no job future outlives the run (checked the moment it returns);
 //! - the books balance: every index below `entered()` is in exactly one place,
 //!   and each place fits what the item's handler did;
 //! - every error is explained by the scenario, and everything that must have
@@ -1141,7 +1141,7 @@ fn finish<SE: SourceError>(ctx: &Arc<Ctx>, executed: Executed<SE>) {
     let sc = &ctx.sc;
     let mut v = Violations::default();
 
-    // G5: the moment the run returned, no job future was alive.
+    // Structured: the moment the run returned, no job future was alive.
     expect!(
         v,
         at_return.futures_made == at_return.futures_dropped,

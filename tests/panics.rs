@@ -1,4 +1,4 @@
-//! Panics are errors (G7): a panicking handler or source aborts the run with
+//! Panics are errors: a panicking handler or source aborts the run with
 //! an error that carries the panic message; the caller does not unwind and
 //! the run does not hang.
 

@@ -1,12 +1,12 @@
 //! Property tests over random pools, sources and failures, under both
 //! `futures::executor::block_on` and `smol::block_on`:
 //!
-//! - G1: every run ends (watchdog);
-//! - G2: no job starts after the failing handler decided to fail;
-//! - G3: every entered item is accounted for exactly once, and the cause is
+//! - no hang: every run ends (watchdog);
+//! - fail fast: no job starts after the failing handler decided to fail;
+//! - nothing lost: every entered item is accounted for exactly once, and the cause is
 //!   the failing item;
-//! - G4: without a failure every item is handled exactly once;
-//! - G6: at most `capacity + workers` items are alive at once.
+//! - clean success: without a failure every item is handled exactly once;
+//! - bounded memory: at most `capacity + workers` items are alive at once.
 
 mod common;
 
@@ -131,7 +131,7 @@ impl Case {
         outside: usize,
         refused: usize,
     ) {
-        // G6 (`outside` counts the item a producer holds while it waits to
+        // Bounded memory (`outside` counts the item a producer holds while it waits to
         // send it: that one is not held by the pool).
         assert!(
             live.max() <= self.capacity + self.workers + outside,

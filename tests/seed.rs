@@ -1,4 +1,4 @@
-//! The motivating scenario of DESIGN.md, with 20 ms jobs instead of 0.5 s:
+//! The motivating scenario, with 20 ms jobs instead of 0.5 s:
 //! 3 workers, a queue of 19, 30 requests, every request above 10 fails.
 //!
 //! Written naively this hangs. With failfast the run must end with the error

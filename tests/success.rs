@@ -1,4 +1,4 @@
-//! Runs in which nothing fails (G4): every item is handled exactly once, all
+//! Runs in which nothing fails (clean success): every item is handled exactly once, all
 //! workers end, and the run returns a report.
 
 mod common;
@@ -254,7 +254,7 @@ fn every_worker_takes_part() {
     });
 }
 
-/// G9: inline runs make no `Send` or `'static` demands. This is the one test
+/// Any executor: inline runs make no `Send` or `'static` demands. This is the one test
 /// here that relies on that (`Rc`, `RefCell`, borrowed locals), on purpose:
 /// it cannot move to spawned mode.
 #[test]

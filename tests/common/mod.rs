@@ -192,7 +192,7 @@ impl IndexSet {
     }
 }
 
-/// Checks G3 on an abort whose outputs were collected: the indices of the
+/// Checks that nothing is lost, on an abort whose outputs were collected: the indices of the
 /// outputs, of the cause, of the other errors, of the cancelled jobs and of
 /// the unprocessed items are pairwise disjoint and together are exactly
 /// `0..entered()`. Also checks the documented orders and counts.
@@ -248,7 +248,7 @@ pub fn check_accounting<T, R, E, SE>(abort: &Abort<T, R, E, SE>) {
     );
 }
 
-/// Checks G3 by counts only, for runs with `Outputs::Discard`.
+/// Checks that nothing is lost, by counts only, for runs with `Outputs::Discard`.
 pub fn check_counts<T, R, E, SE>(abort: &Abort<T, R, E, SE>) {
     let indexed_errors = abort.error().index().iter().count()
         + abort
@@ -266,7 +266,7 @@ pub fn check_counts<T, R, E, SE>(abort: &Abort<T, R, E, SE>) {
     );
 }
 
-/// Checks G4 on a report with collected outputs: `n` items entered and each
+/// Checks a clean success on a report with collected outputs: `n` items entered and each
 /// index in `0..n` has exactly one output.
 pub fn check_all_once<T, R>(report: &Report<T, R>, n: usize) {
     assert_eq!(report.entered(), n, "entered()");
