@@ -103,72 +103,10 @@ impl Future for Handle {
     }
 }
 
-/// Spawns worker `id` on `executor`. A panic in `Executor::spawn` is
-/// caught and recorded as the run's error; the handle is returned either way,
-/// so the run waits for the task if the executor kept it.
-fn spawn_worker<X, T, R, E, SE, F, Fut>(
-    executor: &X,
-    id: usize,
-    shared: &Arc<Shared<T, R, E, SE>>,
-    handler: &Arc<F>,
-) -> Handle
-where
-    X: Executor,
-    T: Send + 'static,
-    R: Send + 'static,
-    E: Send + 'static,
-    SE: Send + 'static,
-    F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<R, E>> + Send + 'static,
-{
-    let link = Arc::new(Link::default());
-    let finish = Finish {
-        link: Arc::clone(&link),
-        state: LOST,
-    };
-    let task = {
-        let shared = Arc::clone(shared);
-        let handler = Arc::clone(handler);
-        Task::new(async move {
-            // Locals, in this order, so that if the task is dropped unfinished
-            // the worker (and its tally) goes before `finish` reports the loss.
-            let mut finish = finish;
-            let (shared, handler) = (shared, handler);
-            if SPAWNING.with(Cell::get) {
-                // Polled inside `spawn`: the run cannot send an item before
-                // `spawn` returns, so waiting for one would hang.
-                drop((shared, handler));
-                finish.state = INLINE;
-                return;
-            }
-            worker(id, &shared, &*handler).await;
-            // Let go of the run's state before saying so.
-            drop((shared, handler));
-            finish.state = FINISHED;
-        })
-    };
-    let was_spawning = SPAWNING.with(|s| s.replace(true));
-    let spawned = catch(|| executor.spawn(task));
-    SPAWNING.with(|s| s.set(was_spawning));
-    let spawn_panicked = match spawned {
-        Ok(()) => false,
-        Err(message) => {
-            shared.fail(Error::SpawnPanicked {
-                worker: id,
-                message,
-            });
-            true
-        }
-    };
-    Handle {
-        link,
-        worker: id,
-        spawn_panicked,
-    }
-}
-
-/// Spawns the run's workers, stopping at the first that cannot run: `spawn`
-/// panicked, or ran the worker on the spot.
+/// Spawns the run's workers on `executor`, stopping at the first that
+/// cannot run: `spawn` panicked, or ran the worker on the spot. A panic in
+/// `Executor::spawn` is caught and recorded as the run's error; its handle
+/// is kept either way, so the run waits for the task if the executor kept it.
 fn spawn_workers<X, T, R, E, SE, F, Fut>(
     executor: &X,
     workers: usize,
@@ -186,10 +124,53 @@ where
 {
     let handles = FuturesUnordered::new();
     for id in 0..workers {
-        let handle = spawn_worker(executor, id, shared, handler);
-        let stop = handle.spawn_panicked || handle.link.state.load(Ordering::Acquire) == INLINE;
-        handles.push(handle);
-        if stop {
+        let link = Arc::new(Link::default());
+        let finish = Finish {
+            link: Arc::clone(&link),
+            state: LOST,
+        };
+        let task = {
+            let shared = Arc::clone(shared);
+            let handler = Arc::clone(handler);
+            Task::new(async move {
+                // Locals, in this order, so that if the task is dropped
+                // unfinished the worker (and its tally) goes before `finish`
+                // reports the loss.
+                let mut finish = finish;
+                let (shared, handler) = (shared, handler);
+                if SPAWNING.with(Cell::get) {
+                    // Polled inside `spawn`: the run cannot send an item
+                    // before `spawn` returns, so waiting for one would hang.
+                    drop((shared, handler));
+                    finish.state = INLINE;
+                    return;
+                }
+                worker(id, &shared, &*handler).await;
+                // Let go of the run's state before saying so.
+                drop((shared, handler));
+                finish.state = FINISHED;
+            })
+        };
+        let was_spawning = SPAWNING.with(|s| s.replace(true));
+        let spawned = catch(|| executor.spawn(task));
+        SPAWNING.with(|s| s.set(was_spawning));
+        let spawn_panicked = match spawned {
+            Ok(()) => false,
+            Err(message) => {
+                shared.fail(Error::SpawnPanicked {
+                    worker: id,
+                    message,
+                });
+                true
+            }
+        };
+        let ran_inline = link.state.load(Ordering::Acquire) == INLINE;
+        handles.push(Handle {
+            link,
+            worker: id,
+            spawn_panicked,
+        });
+        if spawn_panicked || ran_inline {
             break;
         }
     }
