@@ -10,9 +10,10 @@ use futures_util::task::AtomicWaker;
 use crate::config::{OnProgress, Outputs, Settings};
 use crate::control::{Control, Counters};
 use crate::job::catch;
-use crate::queue::{Queue, Sender};
+use crate::queue::Queue;
 use crate::report::{Abort, AbortParts, Error, Report};
-use crate::signal::Signal;
+use crate::sender::Sender;
+use crate::state::{Level, State};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Mutex, lock};
 
@@ -22,8 +23,6 @@ struct Books<R, E, SE> {
     other_errors: Vec<Error<E, SE>>,
     /// Item errors so far, against the policy's limit.
     item_errors: usize,
-    aborting: bool,
-    closed_early: bool,
     outputs: VecDeque<(usize, R)>,
     cancelled: Vec<usize>,
 }
@@ -31,7 +30,8 @@ struct Books<R, E, SE> {
 /// The state one run's workers and driver share.
 pub(crate) struct Shared<T, R, E, SE> {
     pub(crate) queue: Arc<Queue<T>>,
-    pub(crate) abort: Signal,
+    /// Open, closed (intake stopped by the control) or aborted.
+    pub(crate) state: State,
     outputs: Outputs,
     error_limit: usize,
     /// The run's control: the user's, or a private one that only counts.
@@ -54,10 +54,11 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         let tracked = settings.control.is_some() || settings.on_progress.is_some();
         let control = settings.control.clone().unwrap_or_default();
         let counters = tracked.then(|| Arc::clone(&control.state.counters));
-        let (queue, sender) = Queue::new(settings.capacity, counters);
+        let (queue, tx) = Queue::new(settings.capacity, counters);
+        let sender = Sender::new(&queue, tx);
         let shared = Shared {
             queue,
-            abort: Signal::default(),
+            state: State::default(),
             outputs: settings.outputs,
             error_limit: settings.policy.limit(),
             control,
@@ -70,8 +71,6 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
                 error: None,
                 other_errors: Vec::new(),
                 item_errors: 0,
-                aborting: false,
-                closed_early: false,
                 outputs: VecDeque::new(),
                 cancelled: Vec::new(),
             }),
@@ -113,18 +112,15 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         } else {
             books.other_errors.push(error);
         }
-        let abort_now = !books.aborting && (!item || books.item_errors >= self.error_limit);
-        books.aborting |= abort_now;
-        let aborting = books.aborting;
-        if abort_now {
-            // Raised before the lock is released: whoever finds the run
-            // aborting in the books (a second failure that then stops its
-            // worker) finds the workers told too.
-            self.abort.set();
-        }
+        let limit_reached = !item || books.item_errors >= self.error_limit;
+        // Raised before the lock is released: whoever finds the run aborting
+        // (a second failure that then stops its worker) finds the workers
+        // told too.
+        let abort_now = limit_reached && self.state.abort_quietly();
+        let aborting = self.state.is_aborted();
         drop(books);
         if abort_now {
-            self.abort.raise();
+            self.state.notify();
             self.queue.close();
         }
         if item {
@@ -137,7 +133,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
 
     /// Records a completed item; returns whether the run is aborting (the
     /// progress callback panicked). The count itself is kept by the worker's
-    /// [`Tally`], so workers on different threads do not share a counter.
+    /// `Tally`, so workers on different threads do not share a counter.
     pub(crate) fn complete(&self, index: usize, output: R) -> bool {
         if self.outputs != Outputs::Discard {
             lock(&self.books).outputs.push_back((index, output));
@@ -166,13 +162,13 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     /// Stops intake on the control's command; queued and in-flight items
     /// finish.
     pub(crate) fn close(&self) {
-        lock(&self.books).closed_early = true;
+        self.state.raise(Level::Closed);
         self.queue.close();
     }
 
     /// Whether intake was stopped by an abort or a close.
     pub(crate) fn intake_stopped(&self) -> bool {
-        self.abort.is_raised() || lock(&self.books).closed_early
+        self.state.level() != Level::Open
     }
 
     /// The producer (or stream feeder) has returned. Its sender is gone with
@@ -207,7 +203,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             entered,
             // Every worker has ended: their counts are all in.
             completed: self.completed.load(Ordering::Acquire),
-            closed_early: books.closed_early,
+            closed_early: self.state.was_closed(),
             outputs,
             unprocessed,
         };

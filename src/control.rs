@@ -7,9 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Context;
 
-use event_listener::{Event, EventListener};
-
-use crate::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use crate::state::{Level, State};
+use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{Mutex, lock};
 
 /// A snapshot of a run's progress, from [`Control::progress`] or given to
@@ -77,15 +76,11 @@ impl Counters {
     }
 }
 
-const OPEN: u8 = 0;
-const CLOSED: u8 = 1;
-const ABORTED: u8 = 2;
-
 type Deadline = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 pub(crate) struct ControlState {
-    state: AtomicU8,
-    changed: Event,
+    /// The commands given so far, as a level the run follows.
+    pub(crate) commands: State,
     /// Set once a deadline is given, so a run without one takes no lock.
     has_deadline: AtomicBool,
     deadline: Mutex<Option<Deadline>>,
@@ -138,8 +133,7 @@ impl Control {
     pub fn new() -> Control {
         Control {
             state: Arc::new(ControlState {
-                state: AtomicU8::new(OPEN),
-                changed: Event::new(),
+                commands: State::default(),
                 has_deadline: AtomicBool::new(false),
                 deadline: Mutex::new(None),
                 counters: Arc::default(),
@@ -159,7 +153,7 @@ impl Control {
     /// `tx.send(item).await.is_err()`, or race upstream work against
     /// [`Sender::stopped`](crate::Sender::stopped), to stop quietly.
     pub fn close(&self) {
-        self.raise(CLOSED);
+        self.state.commands.raise_and_touch(Level::Closed);
     }
 
     /// Aborts the run as a failure would, with
@@ -167,7 +161,7 @@ impl Control {
     /// error came first): no new job starts, jobs in flight are dropped,
     /// queued items are handed back.
     pub fn abort(&self) {
-        self.raise(ABORTED);
+        self.state.commands.raise_and_touch(Level::Aborted);
     }
 
     /// Closes now, and aborts when `deadline` completes if the run has not
@@ -177,17 +171,18 @@ impl Control {
     pub fn close_with_deadline(&self, deadline: impl Future<Output = ()> + Send + 'static) {
         *lock(&self.state.deadline) = Some(Box::pin(deadline));
         self.state.has_deadline.store(true, Ordering::SeqCst);
-        self.close();
+        // Closed already or not, the run looks at the new deadline.
+        self.state.commands.raise_and_touch(Level::Closed);
     }
 
     /// Whether [`close`](Control::close) (or an abort) was called.
     pub fn is_closed(&self) -> bool {
-        self.state.state.load(Ordering::SeqCst) >= CLOSED
+        self.state.commands.level() >= Level::Closed
     }
 
     /// Whether [`abort`](Control::abort) was called (or a deadline fired).
     pub fn is_aborted(&self) -> bool {
-        self.state.state.load(Ordering::SeqCst) == ABORTED
+        self.state.commands.is_aborted()
     }
 
     /// A snapshot of the run's progress. Each counter is read on its own, so
@@ -197,9 +192,24 @@ impl Control {
         self.state.counters.snapshot()
     }
 
-    fn raise(&self, to: u8) {
-        self.state.state.fetch_max(to, Ordering::SeqCst);
-        self.state.changed.notify(usize::MAX);
+    /// Polls the deadline, if one was given and has not fired; when it
+    /// fires, aborts and returns `true`. The run calls it while watching the
+    /// commands, so a deadline set later wakes it (see
+    /// [`close_with_deadline`](Control::close_with_deadline)).
+    pub(crate) fn poll_deadline(&self, cx: &mut Context<'_>) -> bool {
+        if !self.state.has_deadline.load(Ordering::SeqCst) {
+            return false;
+        }
+        let mut deadline = lock(&self.state.deadline);
+        let fired = deadline
+            .as_mut()
+            .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+        if fired {
+            *deadline = None;
+            drop(deadline);
+            self.abort();
+        }
+        fired
     }
 }
 
@@ -210,69 +220,5 @@ impl fmt::Debug for Control {
             .field("is_aborted", &self.is_aborted())
             .field("progress", &self.progress())
             .finish()
-    }
-}
-
-/// What the run has seen of its control.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Command {
-    Open,
-    Close,
-    Abort,
-}
-
-/// The run's watch over a [`Control`]: polled by the run on every wake-up.
-///
-/// Every poll registers the waker again on the same listener and takes a
-/// spent one's notification as a sign to look again, and reads the state and
-/// the deadline only once listening. (Skipping the listener when the waker
-/// has not changed loses a wake-up: a `close` that changes nothing still
-/// notifies, and the spent listener would then miss the `abort` that
-/// follows.)
-pub(crate) struct Watcher<'a> {
-    control: &'a Control,
-    listener: Option<EventListener>,
-}
-
-impl<'a> Watcher<'a> {
-    pub(crate) fn new(control: &'a Control) -> Self {
-        Watcher {
-            control,
-            listener: None,
-        }
-    }
-
-    /// The current command; arranges for `cx` to be woken when it changes or
-    /// when the deadline fires.
-    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Command {
-        let state = &self.control.state;
-        loop {
-            let listener = self.listener.get_or_insert_with(|| state.changed.listen());
-            if Pin::new(listener).poll(cx).is_ready() {
-                // Notified: listen afresh, then look.
-                self.listener = None;
-                continue;
-            }
-            // Listening from here on, with `cx`: a later command wakes it, and
-            // what an earlier one stored (the deadline before its close) is
-            // visible below. Reading the deadline before listening could miss
-            // one set in between, and the run would wait forever.
-            if state.has_deadline.load(Ordering::SeqCst) {
-                let mut deadline = lock(&state.deadline);
-                if deadline
-                    .as_mut()
-                    .is_some_and(|d| d.as_mut().poll(cx).is_ready())
-                {
-                    *deadline = None;
-                    drop(deadline);
-                    self.control.abort();
-                }
-            }
-            return match state.state.load(Ordering::SeqCst) {
-                OPEN => Command::Open,
-                CLOSED => Command::Close,
-                _ => Command::Abort,
-            };
-        }
     }
 }

@@ -15,11 +15,11 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
 use crate::books::Shared;
-use crate::control::{Command, Watcher};
 use crate::job::catch;
-use crate::queue::{Queue, Sender};
+use crate::queue::Queue;
 use crate::report::{Abort, Error, Report};
-use crate::signal::Signal;
+use crate::sender::Sender;
+use crate::state::{Level, State, Watch};
 use crate::worker::WorkerExit;
 
 /// Feeds a stream into the queue. It waits for room before pulling the next
@@ -86,11 +86,13 @@ where
 {
     // If the run's future is dropped mid-run, every worker is told to stop,
     // wherever it runs.
-    let _stop = StopOnDrop(&shared.abort, &shared.queue);
+    let _stop = StopOnDrop(&shared.state, &shared.queue);
     let mut producer = pin!(Some(producer));
     let mut workers = workers;
-    let mut control = shared.controlled.then(|| Watcher::new(&shared.control));
-    let mut obeyed = Command::Open;
+    let mut control = shared
+        .controlled
+        .then(|| Watch::new(&shared.control.state.commands));
+    let mut obeyed = Level::Open;
     poll_fn(|cx| {
         obey(&mut control, &mut obeyed, shared, cx);
         poll_producer(producer.as_mut(), shared, cx);
@@ -138,19 +140,27 @@ where
     shared.finish()
 }
 
-/// Reads the control, if any, and carries out a command not yet obeyed.
+/// Reads the control, if any, and carries out a command not yet obeyed;
+/// arranges for `cx` to be woken by the next command, or when the deadline
+/// fires.
 fn obey<T, R, E, SE>(
-    control: &mut Option<Watcher<'_>>,
-    obeyed: &mut Command,
+    control: &mut Option<Watch<'_>>,
+    obeyed: &mut Level,
     shared: &Shared<T, R, E, SE>,
     cx: &mut std::task::Context<'_>,
 ) {
-    let command = control
-        .as_mut()
-        .map_or(Command::Open, |control| control.poll(cx));
+    let Some(watch) = control else {
+        return;
+    };
+    // Listening from here on: a deadline set before the last command is
+    // visible below, and one set later wakes `cx`.
+    let mut command = watch.poll(cx);
+    if shared.control.poll_deadline(cx) {
+        command = watch.poll(cx);
+    }
     if command != *obeyed {
         *obeyed = command;
-        if command == Command::Abort {
+        if command == Level::Aborted {
             let entered = shared.queue.entered();
             shared.fail(Error::Aborted { entered });
         } else {
@@ -159,12 +169,12 @@ fn obey<T, R, E, SE>(
     }
 }
 
-/// Raises the abort signal and closes the queue when dropped.
-struct StopOnDrop<'a, T>(&'a Signal, &'a Queue<T>);
+/// Aborts the run's state and closes the queue when dropped.
+struct StopOnDrop<'a, T>(&'a State, &'a Queue<T>);
 
 impl<T> Drop for StopOnDrop<'_, T> {
     fn drop(&mut self) {
-        self.0.raise();
+        self.0.raise(Level::Aborted);
         self.1.close();
     }
 }

@@ -1,6 +1,7 @@
 //! The `Stream` extension that puts a pool one method call away:
 //! [`PooledExt`] and the [`Pooled`] stream it makes.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 
@@ -9,9 +10,9 @@ use futures_util::StreamExt as _;
 
 use crate::config::{Outputs, Policy};
 use crate::executor::Executor;
-use crate::pool::{Inline, Pool};
+use crate::mode::{Inline, Mode, Spawned};
+use crate::pool::Pool;
 use crate::report::Abort;
-use crate::spawn::Spawned;
 
 /// Puts a [`Pool`] one method call away from any [`Stream`]: a drop-in for
 /// `try_for_each_concurrent` and `buffer_unordered` that adds a bounded
@@ -157,10 +158,12 @@ impl<S, M, K> Pooled<S, M, K> {
     }
 }
 
-impl<S: Stream> Pooled<S> {
+impl<S: Stream, M> Pooled<S, M> {
     /// Runs `f` on every item; the first error (or panic) stops everything.
     /// Like `try_for_each_concurrent`, with a bounded queue, accounting of
-    /// every item, and panics turned into errors.
+    /// every item, and panics turned into errors. With
+    /// [`spawn_on`](Pooled::spawn_on), `f`, its futures and the items must
+    /// be `Send + 'static` (see [`Mode`]).
     ///
     /// # Errors
     ///
@@ -176,6 +179,7 @@ impl<S: Stream> Pooled<S> {
     where
         F: Fn(S::Item) -> Fut,
         Fut: Future<Output = Result<(), E>>,
+        M: Mode<S::Item, (), E, Infallible, F>,
     {
         let run = self.pool.outputs(Outputs::Discard).run(self.stream, f);
         async move { run.await.map(drop) }
@@ -184,10 +188,34 @@ impl<S: Stream> Pooled<S> {
     /// Maps every item through `f`, yielding outputs as they complete (like
     /// `buffer_unordered`); after the first error (or panic) the stream
     /// yields the run's `Err(abort)` and ends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::PooledExt as _;
+    /// use futures::StreamExt as _;
+    ///
+    /// let mut lengths = futures::stream::iter(["a", "bb", "", "dddd"])
+    ///     .pooled(2)
+    ///     .try_map(|word: &str| async move {
+    ///         if word.is_empty() { Err("empty word") } else { Ok(word.len()) }
+    ///     });
+    /// let mut total = 0;
+    /// while let Some(next) = lengths.next().await {
+    ///     match next {
+    ///         Ok(length) => total += length,
+    ///         Err(abort) => assert_eq!(abort.error().index(), Some(2)),
+    ///     }
+    /// }
+    /// assert!(total <= 7);
+    /// # });
+    /// ```
     pub fn try_map<F, Fut, R, E>(self, f: F) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
     where
         F: Fn(S::Item) -> Fut,
         Fut: Future<Output = Result<R, E>>,
+        M: Mode<S::Item, R, E, Infallible, F>,
     {
         self.pool
             .stream(self.stream, f)
@@ -195,55 +223,13 @@ impl<S: Stream> Pooled<S> {
     }
 }
 
-impl<S, X> Pooled<S, Spawned<X>>
-where
-    S: Stream,
-    S::Item: Send + 'static,
-    X: Executor,
-{
-    /// Runs `f` on every item, on spawned workers. See
-    /// [`Pooled::try_for_each`] for the inline version.
-    ///
-    /// # Errors
-    ///
-    /// Returns the [`Abort`] of the run.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the run.
-    pub fn try_for_each<F, Fut, E>(
-        self,
-        f: F,
-    ) -> impl Future<Output = Result<(), Abort<S::Item, (), E>>>
-    where
-        E: Send + 'static,
-        F: Fn(S::Item) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static,
-    {
-        let run = self.pool.outputs(Outputs::Discard).run(self.stream, f);
-        async move { run.await.map(drop) }
-    }
-
-    /// Maps every item through `f` on spawned workers. See
-    /// [`Pooled::try_map`] for the inline version.
-    pub fn try_map<F, Fut, R, E>(self, f: F) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
-    where
-        R: Send + 'static,
-        E: Send + 'static,
-        F: Fn(S::Item) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, E>> + Send + 'static,
-    {
-        self.pool
-            .stream(self.stream, f)
-            .map(|next| next.map(|(_, output)| output))
-    }
-}
-
-impl<S: TryStream> Pooled<S, Inline, Fallible> {
+impl<S: TryStream, M> Pooled<S, M, Fallible> {
     /// Runs `f` on every `Ok` item; the first error (of `f` or of the
     /// stream) or panic stops everything. Like `try_for_each_concurrent`,
     /// with a bounded queue, accounting of every item, and panics turned into
-    /// errors.
+    /// errors. With [`spawn_on`](Pooled::spawn_on), the stream's `Ok` and
+    /// `Error` types, `f` and its futures must be `Send + 'static` (see
+    /// [`Mode`]).
     ///
     /// # Errors
     ///
@@ -259,37 +245,7 @@ impl<S: TryStream> Pooled<S, Inline, Fallible> {
     where
         F: Fn(S::Ok) -> Fut,
         Fut: Future<Output = Result<(), E>>,
-    {
-        let run = self.pool.outputs(Outputs::Discard).try_run(self.stream, f);
-        async move { run.await.map(drop) }
-    }
-}
-
-impl<S, X> Pooled<S, Spawned<X>, Fallible>
-where
-    S: TryStream,
-    S::Ok: Send + 'static,
-    S::Error: Send + 'static,
-    X: Executor,
-{
-    /// Runs `f` on every `Ok` item, on spawned workers. See
-    /// [`Pooled::try_for_each`] for the inline version.
-    ///
-    /// # Errors
-    ///
-    /// Returns the [`Abort`] of the run.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future cancels the run.
-    pub fn try_for_each<F, Fut, E>(
-        self,
-        f: F,
-    ) -> impl Future<Output = Result<(), Abort<S::Ok, (), E, S::Error>>>
-    where
-        E: Send + 'static,
-        F: Fn(S::Ok) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        M: Mode<S::Ok, (), E, S::Error, F>,
     {
         let run = self.pool.outputs(Outputs::Discard).try_run(self.stream, f);
         async move { run.await.map(drop) }

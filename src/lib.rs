@@ -138,11 +138,14 @@ mod drive;
 mod executor;
 mod ext;
 mod job;
+mod mode;
 mod pool;
 mod queue;
 mod report;
-mod signal;
+mod run;
+mod sender;
 mod spawn;
+mod state;
 mod stream;
 mod sync;
 mod worker;
@@ -154,10 +157,10 @@ pub use executor::SmolGlobal;
 pub use executor::{Executor, Task};
 pub use ext::{Fallible, Pooled, PooledExt};
 pub use job::Job;
-pub use pool::{Inline, Pool};
-pub use queue::{SendError, Sender, TrySendError};
+pub use mode::{Inline, Mode, Spawned};
+pub use pool::Pool;
 pub use report::{Abort, Error, Report};
-pub use spawn::Spawned;
+pub use sender::{SendError, Sender, TrySendError};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

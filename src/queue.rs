@@ -1,5 +1,6 @@
-//! The bounded queue between the source and the workers, and the producer's
-//! handle on it.
+//! The bounded queue between the source and the workers: the channel, the
+//! index counter, the waiters for room, and the items handed back. The
+//! producer's handle on it, [`Sender`](crate::Sender), is in `sender.rs`.
 //!
 //! Items travel through an `async_channel` bounded channel. Each item gets its
 //! index as it enters, under a small lock held only for a non-blocking
@@ -9,12 +10,9 @@
 //! `Event` that the workers notify after a receive, only when someone waits,
 //! and that closing notifies for good.
 
-use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
-use std::task::Poll;
 
-use event_listener::{Event, listener};
+use event_listener::Event;
 
 use crate::control::Counters;
 use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,29 +25,34 @@ pub(crate) struct Entry<T> {
     pub(crate) item: T,
 }
 
-/// The queue's state shared by the pool and every [`Sender`].
+/// The queue's state shared by the pool and every [`Sender`](crate::Sender).
 #[derive(Debug)]
 pub(crate) struct Queue<T> {
     pub(crate) rx: async_channel::Receiver<Entry<T>>,
     /// The next index to hand out; also the number of items that entered.
     /// Only senders touch it: on its own cache line, away from what the
     /// workers read for every item.
-    next: CacheLine<Next>,
+    pub(crate) next: CacheLine<Next>,
     /// A place is free (and, for good, the queue is closed).
-    room: Waiters,
+    pub(crate) room: Waiters,
     /// An inline feeder waits for room without an event (see
-    /// [`Sender::room_in_run`]); a receive then asks the run to poll it again.
-    parked: AtomicBool,
+    /// [`Sender::room_in_run`](crate::sender::Sender::room_in_run)); a receive then asks the run to poll it again.
+    pub(crate) parked: AtomicBool,
     repoll: AtomicBool,
     /// Items that entered but will not be handled: taken by a worker after the
     /// abort, or pulled from a stream source after it.
-    handed_back: Mutex<Vec<Entry<T>>>,
+    pub(crate) handed_back: Mutex<Vec<Entry<T>>>,
     /// Progress counters, when someone reads them.
     pub(crate) counters: Option<Arc<Counters>>,
 }
 
 impl<T> Queue<T> {
-    pub(crate) fn new(capacity: usize, counters: Option<Arc<Counters>>) -> (Arc<Self>, Sender<T>) {
+    /// A queue of `capacity` places, and the channel's sending side for the
+    /// first [`Sender`](crate::Sender).
+    pub(crate) fn new(
+        capacity: usize,
+        counters: Option<Arc<Counters>>,
+    ) -> (Arc<Self>, async_channel::Sender<Entry<T>>) {
         let (tx, rx) = async_channel::bounded(capacity);
         let queue = Arc::new(Queue {
             rx,
@@ -60,16 +63,11 @@ impl<T> Queue<T> {
             handed_back: Mutex::new(Vec::new()),
             counters,
         });
-        let sender = Sender {
-            tx,
-            queue: Arc::clone(&queue),
-            sole: false,
-        };
-        (queue, sender)
+        (queue, tx)
     }
 
     /// The number of items that have entered so far. Waits for a sender
-    /// that is putting an item in (see [`Sender::try_send`]), so every item
+    /// that is putting an item in (see [`Sender::try_send`](crate::sender::Sender::try_send)), so every item
     /// in the queue or handed out is counted, and none whose send is still
     /// to fail.
     ///
@@ -153,21 +151,21 @@ impl<T> Queue<T> {
 /// item that is in the queue or was taken from it. A sender known to be the
 /// only one skips the lock.
 #[derive(Debug, Default)]
-struct Next {
-    index: AtomicUsize,
-    lock: Mutex<()>,
+pub(crate) struct Next {
+    pub(crate) index: AtomicUsize,
+    pub(crate) lock: Mutex<()>,
 }
 
 /// Keeps its content on a cache line of its own.
 #[derive(Debug, Default)]
 #[repr(align(128))]
-struct CacheLine<T>(T);
+pub(crate) struct CacheLine<T>(pub(crate) T);
 
 /// An event and a count of those waiting on it, so that notifying nobody costs
 /// one load.
 #[derive(Debug, Default)]
-struct Waiters {
-    event: Event,
+pub(crate) struct Waiters {
+    pub(crate) event: Event,
     waiting: AtomicUsize,
 }
 
@@ -179,15 +177,15 @@ impl Waiters {
     /// Counts the caller as waiting until the guard is dropped. Call it
     /// before listening and re-checking the condition: a notifier that saw
     /// nobody waiting acted before the re-check, which then sees its effect.
-    fn enter(&self) -> Waiting<'_> {
+    pub(crate) fn enter(&self) -> Waiting<'_> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         Waiting(&self.waiting)
     }
 
     /// Makes sure one waiter is woken: does nothing if one already is and
     /// has not run yet. The woken one passes the turn on if room is left
-    /// (see [`Sender::send`]).
-    fn notify_one(&self) {
+    /// (see [`Sender::send`](crate::sender::Sender::send)).
+    pub(crate) fn notify_one(&self) {
         if self.waiting() {
             self.event.notify(1);
         }
@@ -195,313 +193,10 @@ impl Waiters {
 }
 
 /// One waiter, counted in [`Waiters`] until dropped.
-struct Waiting<'a>(&'a AtomicUsize);
+pub(crate) struct Waiting<'a>(&'a AtomicUsize);
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
-
-/// The producer's handle on a pool's queue, given to the closure passed to
-/// [`Pool::run_with`](crate::Pool::run_with).
-///
-/// The queue accepts items until every `Sender` (the producer's and its
-/// clones) is dropped, or the run is closed or aborts; from then on every send
-/// fails at once and hands the item back. Items are numbered 0, 1, 2, … in
-/// the order they are accepted.
-pub struct Sender<T> {
-    tx: async_channel::Sender<Entry<T>>,
-    queue: Arc<Queue<T>>,
-    /// This sender is the queue's only one (a stream feeder): no lock needed.
-    sole: bool,
-}
-
-impl<T> Sender<T> {
-    /// Puts `item` in the queue, waiting while the queue is full.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`SendError`] holding `item` if the run has aborted or its
-    /// intake has closed (also when that happens while this call waits). Once
-    /// that has happened, every later call fails at once.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: if the future is dropped before it completes, the item was
-    /// not queued (it is dropped with the future) and no index was used.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # futures::executor::block_on(async {
-    /// use failfast::{Pool, SendError};
-    ///
-    /// let report = Pool::new(2)
-    ///     .queue(4)
-    ///     .run_with(
-    ///         |tx| async move {
-    ///             for n in 0..10 {
-    ///                 tx.send(n).await?;
-    ///             }
-    ///             Ok::<(), SendError<u32>>(())
-    ///         },
-    ///         |n| async move { Ok::<u32, std::io::Error>(n * 2) },
-    ///     )
-    ///     .await
-    ///     .unwrap();
-    /// assert_eq!(report.completed(), 10);
-    /// # });
-    /// ```
-    pub async fn send(&self, item: T) -> Result<(), SendError<T>> {
-        let mut item = item;
-        let mut waited = false;
-        loop {
-            match self.try_send(item) {
-                Ok(()) => {
-                    if waited && !self.tx.is_full() {
-                        // Woken for one place and more are free: pass it on.
-                        self.queue.room.notify_one();
-                    }
-                    return Ok(());
-                }
-                Err(TrySendError::Closed(back)) => return Err(SendError(back)),
-                Err(TrySendError::Full(back)) => item = back,
-            }
-            waited |= self.wait_for_room().await;
-        }
-    }
-
-    /// Puts `item` in the queue if there is room now.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`TrySendError::Full`] if the queue is full and
-    /// [`TrySendError::Closed`] if the run has aborted or its intake has
-    /// closed; both hand `item` back.
-    pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
-        let next = &self.queue.next.0;
-        let _turn = (!self.sole).then(|| lock(&next.lock));
-        if self.tx.is_closed() {
-            // Refused before anything is counted: once the run has ended
-            // (intake is closed by then), no send moves a count, even for a
-            // moment.
-            return Err(TrySendError::Closed(item));
-        }
-        let index = next.index.load(Ordering::Relaxed);
-        // Counted before it can be received, so no index handed out is at or
-        // past the count, and progress never shows an item handled before it
-        // entered; taken back if the send fails.
-        next.index.store(index + 1, Ordering::Release);
-        self.queue.count(|c| &c.entered, 1);
-        let refused = match self.tx.try_send(Entry { index, item }) {
-            Ok(()) => return Ok(()),
-            Err(async_channel::TrySendError::Full(e)) => TrySendError::Full(e.item),
-            Err(async_channel::TrySendError::Closed(e)) => TrySendError::Closed(e.item),
-        };
-        if let Some(counters) = &self.queue.counters {
-            counters.entered.fetch_sub(1, Ordering::SeqCst);
-        }
-        next.index.store(index, Ordering::Release);
-        Err(refused)
-    }
-
-    /// Waits until the queue has room, without taking an item; `false` once
-    /// the queue is closed. Used to pull from a stream only when the item can
-    /// go straight in, so the pool never holds an extra item.
-    ///
-    /// Only a stream feeder calls it, the queue's only sender: there is no
-    /// other waiter to pass a free place on to.
-    pub(crate) async fn room(&self) -> bool {
-        loop {
-            if self.tx.is_closed() {
-                return false;
-            }
-            if !self.tx.is_full() {
-                return true;
-            }
-            self.wait_for_room().await;
-        }
-    }
-
-    /// Waits once for a place to free up or the queue to close; returns
-    /// whether it had to wait (not if either happened meanwhile).
-    async fn wait_for_room(&self) -> bool {
-        let _waiting = self.queue.room.enter();
-        listener!(self.queue.room.event => room);
-        if self.tx.is_closed() || !self.tx.is_full() {
-            return false;
-        }
-        room.await;
-        true
-    }
-
-    /// Like [`room`](Sender::room), for a feeder polled by the run that also
-    /// polls every worker (inline): waiting registers no waker, since the
-    /// run polls the feeder again as soon as a worker frees a place (see
-    /// `Queue::take_repoll`), or the queue closes.
-    pub(crate) fn room_in_run(&self) -> impl Future<Output = bool> + '_ {
-        std::future::poll_fn(|_| {
-            if self.tx.is_closed() {
-                Poll::Ready(false)
-            } else if !self.tx.is_full() {
-                Poll::Ready(true)
-            } else {
-                self.queue.parked.store(true, Ordering::Relaxed);
-                Poll::Pending
-            }
-        })
-    }
-
-    /// Records an item that was pulled from a stream source but could not be
-    /// queued because the run was closed or aborted meanwhile: it enters with
-    /// the next index and is handed back at once, so it is not lost.
-    pub(crate) fn hand_back_late(&self, item: T) {
-        let next = &self.queue.next.0;
-        let _turn = (!self.sole).then(|| lock(&next.lock));
-        let index = next.index.load(Ordering::Relaxed);
-        lock(&self.queue.handed_back).push(Entry { index, item });
-        next.index.store(index + 1, Ordering::Release);
-        // It entered and, never queued, left the queue at once.
-        self.queue.count(|c| &c.entered, 1);
-        self.queue.count(|c| &c.taken, 1);
-        self.queue.count(|c| &c.unprocessed, 1);
-    }
-
-    /// This sender, marked as the queue's only one, which lets it skip the
-    /// index lock. Only for the sender [`Queue::new`] made, before anyone
-    /// could clone it: a stream feeder's.
-    pub(crate) fn into_sole(self) -> Sender<T> {
-        Sender { sole: true, ..self }
-    }
-
-    /// Waits until the pool stops accepting items: the run was closed or
-    /// aborted (or every other way its intake ends). A producer busy upstream
-    /// can race its work against this to stop promptly.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: it only waits.
-    pub async fn stopped(&self) {
-        self.tx.closed().await;
-    }
-
-    /// The number of items waiting in the queue (not counting those in flight).
-    pub fn len(&self) -> usize {
-        self.tx.len()
-    }
-
-    /// Whether the queue holds no waiting item.
-    pub fn is_empty(&self) -> bool {
-        self.tx.is_empty()
-    }
-
-    /// The queue's capacity, as set by [`Pool::queue`](crate::Pool::queue).
-    pub fn capacity(&self) -> usize {
-        self.tx.capacity().unwrap_or(usize::MAX)
-    }
-
-    /// Whether the queue has stopped accepting items (the run aborted or its
-    /// intake closed).
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
-    }
-}
-
-/// Another handle on the same queue. Intake ends when every sender is dropped
-/// (or the run is closed or aborted).
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        Sender {
-            tx: self.tx.clone(),
-            queue: Arc::clone(&self.queue),
-            // Two senders now: both must take the lock. (A sole sender is
-            // never cloned: it stays inside the stream feeder.)
-            sole: false,
-        }
-    }
-}
-
-impl<T> fmt::Debug for Sender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender")
-            .field("len", &self.len())
-            .field("capacity", &self.capacity())
-            .field("is_closed", &self.is_closed())
-            .finish()
-    }
-}
-
-/// The error of [`Sender::send`]: the pool no longer accepts items. Holds the
-/// item that could not be sent.
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<T>(pub T);
-
-impl<T> SendError<T> {
-    /// Returns the item that could not be sent.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sending into a stopped pool")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
-/// The error of [`Sender::try_send`]. Holds the item that could not be sent.
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub enum TrySendError<T> {
-    /// The queue is full right now.
-    Full(T),
-    /// The pool no longer accepts items.
-    Closed(T),
-}
-
-impl<T> TrySendError<T> {
-    /// Returns the item that could not be sent.
-    pub fn into_inner(self) -> T {
-        match self {
-            TrySendError::Full(item) | TrySendError::Closed(item) => item,
-        }
-    }
-
-    /// Whether the queue was full.
-    pub fn is_full(&self) -> bool {
-        matches!(self, TrySendError::Full(_))
-    }
-
-    /// Whether the pool no longer accepts items.
-    pub fn is_closed(&self) -> bool {
-        matches!(self, TrySendError::Closed(_))
-    }
-}
-
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("sending into a full queue"),
-            TrySendError::Closed(_) => f.write_str("sending into a stopped pool"),
-        }
-    }
-}
-
-impl<T> std::error::Error for TrySendError<T> {}

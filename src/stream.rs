@@ -14,7 +14,8 @@ use futures_core::stream::FusedStream;
 use crate::books::Shared;
 use crate::report::{Abort, Report};
 
-/// The stream of [`Pool::stream`] and [`Pool::stream_with`]: it drives the
+/// The stream of [`Pool::stream`](crate::Pool::stream) and
+/// [`Pool::stream_with`](crate::Pool::stream_with): it drives the
 /// run when polled and yields each output as its item completes.
 pub(crate) struct OutputStream<Run, T, R, E, SE> {
     shared: Arc<Shared<T, R, E, SE>>,

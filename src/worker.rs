@@ -4,12 +4,14 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;
-use std::task::Poll;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::books::Shared;
 use crate::job::Job;
 use crate::queue::Entry;
 use crate::report::Error;
+use crate::state::{Level, Watch};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 
 /// How a worker ended, as the run sees it.
@@ -70,7 +72,11 @@ where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<R, E>>,
 {
-    let mut abort = shared.abort.watch();
+    let mut state = Watch::new(&shared.state);
+    let mut aborted = |cx: &mut Context<'_>| match state.poll(cx) {
+        Level::Aborted => Poll::Ready(()),
+        _ => Poll::Pending,
+    };
     let mut tally = Tally {
         total: &shared.completed,
         completed: 0,
@@ -80,7 +86,7 @@ where
             let mut recv = pin!(shared.queue.rx.recv());
             let next = poll_fn(|cx| match recv.as_mut().poll(cx) {
                 Poll::Ready(entry) => Poll::Ready(entry.ok()),
-                Poll::Pending => abort.poll_raised(cx).map(|()| None),
+                Poll::Pending => aborted(cx).map(|()| None),
             });
             match next.await {
                 Some(entry) => entry,
@@ -89,7 +95,7 @@ where
         };
         shared.queue.freed_one();
         shared.count(|c| &c.taken);
-        if shared.abort.is_raised() {
+        if shared.state.is_aborted() {
             // Decided before this job could start: it is handed back.
             shared.queue.hand_back(entry);
             return WorkerExit::Finished;
@@ -126,7 +132,7 @@ where
             match step {
                 Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
                 Err(message) => Poll::Ready(Outcome::Panicked(message)),
-                Ok(Poll::Pending) => abort.poll_raised(cx).map(|()| Outcome::Cancelled),
+                Ok(Poll::Pending) => aborted(cx).map(|()| Outcome::Cancelled),
             }
         })
         .await;
@@ -164,4 +170,18 @@ where
             return WorkerExit::Finished;
         }
     }
+}
+
+/// A worker that owns its share of the run: how the inline mode runs
+/// [`worker`].
+pub(crate) async fn inline_worker<T, R, E, SE, F, Fut>(
+    id: usize,
+    shared: Arc<Shared<T, R, E, SE>>,
+    handler: Arc<F>,
+) -> WorkerExit
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+{
+    worker(id, &shared, &*handler).await
 }
