@@ -9,9 +9,10 @@ use futures_util::task::AtomicWaker;
 
 use crate::config::{OnProgress, Outputs, Settings};
 use crate::control::{Control, Counters};
+use crate::error::Error;
 use crate::job::catch;
 use crate::queue::Queue;
-use crate::report::{Abort, AbortParts, Error, Report};
+use crate::report::{Abort, AbortParts, Report};
 use crate::sender::Sender;
 use crate::state::{Level, State};
 use crate::sync::atomic::{AtomicUsize, Ordering};

@@ -70,25 +70,6 @@ pub(crate) struct Settings {
     pub(crate) streaming: bool,
 }
 
-impl PartialEq for Settings {
-    /// Equal when the numbers are, and the control and the callback are the
-    /// same ones.
-    fn eq(&self, other: &Self) -> bool {
-        self.capacity == other.capacity
-            && self.streaming == other.streaming
-            && self.outputs == other.outputs
-            && self.policy == other.policy
-            && match (&self.control, &other.control) {
-                (Some(a), Some(b)) => Arc::ptr_eq(&a.state, &b.state),
-                (a, b) => a.is_none() && b.is_none(),
-            }
-            && match (&self.on_progress, &other.on_progress) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (a, b) => a.is_none() && b.is_none(),
-            }
-    }
-}
-
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")

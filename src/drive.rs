@@ -15,9 +15,10 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
 use crate::books::Shared;
+use crate::error::Error;
 use crate::job::catch;
 use crate::queue::Queue;
-use crate::report::{Abort, Error, Report};
+use crate::report::{Abort, Report};
 use crate::sender::Sender;
 use crate::state::{Level, State, Watch};
 use crate::worker::WorkerExit;

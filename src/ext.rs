@@ -129,6 +129,7 @@ impl<S, M, K> Pooled<S, M, K> {
     /// # Panics
     ///
     /// Panics if `capacity` is 0.
+    #[must_use = "the builder returns the changed stream"]
     pub fn queue(self, capacity: usize) -> Self {
         Pooled {
             pool: self.pool.queue(capacity),
@@ -141,6 +142,7 @@ impl<S, M, K> Pooled<S, M, K> {
     /// # Panics
     ///
     /// Panics on `Policy::AbortAfter(0)`.
+    #[must_use = "the builder returns the changed stream"]
     pub fn policy(self, policy: Policy) -> Self {
         Pooled {
             pool: self.pool.policy(policy),
@@ -149,6 +151,7 @@ impl<S, M, K> Pooled<S, M, K> {
     }
 
     /// Spawns the workers on `executor`, as [`Pool::spawn_on`] does.
+    #[must_use = "the builder returns the changed stream"]
     pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>, K> {
         Pooled {
             stream: self.stream,

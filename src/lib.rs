@@ -135,6 +135,7 @@ mod books;
 mod config;
 mod control;
 mod drive;
+mod error;
 mod executor;
 mod ext;
 mod job;
@@ -152,6 +153,7 @@ mod worker;
 
 pub use config::{Outputs, Policy};
 pub use control::{Control, Progress};
+pub use error::Error;
 #[cfg(feature = "smol")]
 pub use executor::SmolGlobal;
 pub use executor::{Executor, Task};
@@ -159,7 +161,7 @@ pub use ext::{Fallible, Pooled, PooledExt};
 pub use job::Job;
 pub use mode::{Inline, Mode, Spawned};
 pub use pool::Pool;
-pub use report::{Abort, Error, Report};
+pub use report::{Abort, Report};
 pub use sender::{SendError, Sender, TrySendError};
 
 /// The README's examples, compiled and run as doc tests.

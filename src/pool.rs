@@ -49,7 +49,8 @@ use crate::mode::{Inline, Spawned};
 /// assert_eq!(handled + abort.cancelled().len() + abort.unprocessed().len(), abort.entered());
 /// # });
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
+#[must_use = "a pool does nothing until one of its run methods is called and awaited"]
 pub struct Pool<M = Inline> {
     pub(crate) workers: usize,
     pub(crate) settings: Settings,
@@ -92,6 +93,7 @@ impl<M> Pool<M> {
     /// # Panics
     ///
     /// Panics if `capacity` is 0 (a rendezvous queue is not supported: use 1).
+    #[must_use = "the builder returns the changed pool"]
     pub fn queue(self, capacity: usize) -> Pool<M> {
         assert!(
             capacity > 0,
@@ -104,6 +106,7 @@ impl<M> Pool<M> {
 
     /// Sets what the run keeps of the handlers' outputs (by default, all of
     /// them, in completion order).
+    #[must_use = "the builder returns the changed pool"]
     pub fn outputs(self, outputs: Outputs) -> Pool<M> {
         let mut pool = self;
         pool.settings.outputs = outputs;
@@ -116,6 +119,7 @@ impl<M> Pool<M> {
     ///
     /// Panics on `Policy::AbortAfter(0)`: a run cannot abort before any
     /// error.
+    #[must_use = "the builder returns the changed pool"]
     pub fn policy(self, policy: Policy) -> Pool<M> {
         assert!(
             policy != Policy::AbortAfter(0),
@@ -128,6 +132,7 @@ impl<M> Pool<M> {
 
     /// Lets `control` steer the run from outside (close, abort, deadline) and
     /// read its progress.
+    #[must_use = "the builder returns the changed pool"]
     pub fn control(self, control: &Control) -> Pool<M> {
         let mut pool = self;
         pool.settings.control = Some(control.clone());
@@ -142,6 +147,7 @@ impl<M> Pool<M> {
     /// as it finished, and the run aborts with
     /// [`Error::ProgressPanicked`](crate::Error::ProgressPanicked) (unless an
     /// error came first); the caller does not unwind.
+    #[must_use = "the builder returns the changed pool"]
     pub fn on_progress(self, on_progress: impl Fn(&Progress) + Send + Sync + 'static) -> Pool<M> {
         let mut pool = self;
         pool.settings.on_progress = Some(Arc::new(on_progress));
@@ -185,6 +191,7 @@ impl<M> Pool<M> {
     ///
     /// The executor must poll each task it is given after `spawn` returns,
     /// on any thread, until it completes, or drop it (see [`Executor`]).
+    #[must_use = "the builder returns the changed pool"]
     pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>> {
         Pool {
             workers: self.workers,

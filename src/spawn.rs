@@ -13,9 +13,9 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 
 use crate::books::Shared;
+use crate::error::Error;
 use crate::executor::{Executor, Task};
 use crate::job::catch;
-use crate::report::Error;
 use crate::sync::atomic::{AtomicU8, Ordering};
 use crate::sync::thread_local;
 use crate::worker::{WorkerExit, worker};

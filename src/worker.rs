@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::books::Shared;
+use crate::error::Error;
 use crate::job::Job;
 use crate::queue::Entry;
-use crate::report::Error;
 use crate::state::{Level, Watch};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 

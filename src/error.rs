@@ -1,0 +1,129 @@
+//! Why a run stopped: the [`Error`] of an item, of the source, of the
+//! control or of the executor.
+
+use std::convert::Infallible;
+
+/// Why a run aborted, or an error that arrived while it was aborting.
+///
+/// Item errors carry the item's index (items are numbered 0, 1, 2, … in the
+/// order they entered the pool); the handler's own error is the
+/// [`source()`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error<E, SE = Infallible> {
+    /// The handler returned an error for the item at `index`.
+    #[error("item {index} failed: {source}")]
+    Failed {
+        /// The item's index.
+        index: usize,
+        /// The handler's error.
+        source: E,
+    },
+    /// The handler panicked on the item at `index`.
+    #[error("item {index} panicked: {message}")]
+    Panicked {
+        /// The item's index.
+        index: usize,
+        /// The panic's message, or `Box<dyn Any>` if it was not a string.
+        message: String,
+    },
+    /// The source (stream or producer) returned an error after `entered`
+    /// items had entered the pool.
+    #[error("source failed after {entered} items: {source}")]
+    Source {
+        /// How many items had entered the pool.
+        entered: usize,
+        /// The source's error.
+        source: SE,
+    },
+    /// The source (stream or producer) panicked after `entered` items had
+    /// entered the pool.
+    #[error("source panicked after {entered} items: {message}")]
+    SourcePanicked {
+        /// How many items had entered the pool.
+        entered: usize,
+        /// The panic's message, or `Box<dyn Any>` if it was not a string.
+        message: String,
+    },
+    /// The run was aborted from outside, with
+    /// [`Control::abort`](crate::Control::abort) or a deadline, after
+    /// `entered` items had entered.
+    #[error("aborted from outside after {entered} items")]
+    Aborted {
+        /// How many items had entered the pool.
+        entered: usize,
+    },
+    /// The executor dropped the task of spawned worker `worker` before it
+    /// finished (a runtime shutting down, say); its job, if any, is counted
+    /// as cancelled.
+    #[error("worker {worker} was dropped by its executor")]
+    WorkerLost {
+        /// The worker's number.
+        worker: usize,
+    },
+    /// The executor polled spawned worker `worker` inside
+    /// [`Executor::spawn`](crate::Executor::spawn), on the thread that called
+    /// it, before `spawn` returned (an executor that runs each task to
+    /// completion on the spot). Such a worker would wait for items that the
+    /// run cannot send until `spawn` returns, so it ends at once and the run
+    /// aborts instead of hanging.
+    #[error(
+        "worker {worker} was run inside `Executor::spawn`: an executor must not poll a task before `spawn` returns"
+    )]
+    SpawnedInline {
+        /// The worker's number.
+        worker: usize,
+    },
+    /// [`Executor::spawn`](crate::Executor::spawn) panicked while spawning
+    /// worker `worker`. Workers spawned before it are stopped.
+    #[error("spawning worker {worker} panicked: {message}")]
+    SpawnPanicked {
+        /// The worker's number.
+        worker: usize,
+        /// The panic's message, or `Box<dyn Any>` if it was not a string.
+        message: String,
+    },
+    /// The callback given to [`Pool::on_progress`](crate::Pool::on_progress)
+    /// panicked. The item it was called for is counted as it finished.
+    #[error("the progress callback panicked: {message}")]
+    ProgressPanicked {
+        /// The panic's message, or `Box<dyn Any>` if it was not a string.
+        message: String,
+    },
+}
+
+impl<E, SE> Error<E, SE> {
+    /// The index of the item this error is about; `None` for source errors.
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            Error::Failed { index, .. } | Error::Panicked { index, .. } => Some(*index),
+            Error::Source { .. }
+            | Error::SourcePanicked { .. }
+            | Error::Aborted { .. }
+            | Error::WorkerLost { .. }
+            | Error::SpawnedInline { .. }
+            | Error::SpawnPanicked { .. }
+            | Error::ProgressPanicked { .. } => None,
+        }
+    }
+
+    /// The handler's error, if this is [`Error::Failed`].
+    pub fn handler_error(&self) -> Option<&E> {
+        match self {
+            Error::Failed { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// The panic message, if a handler, the source, an executor's `spawn` or the
+    /// progress callback panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            Error::Panicked { message, .. }
+            | Error::SourcePanicked { message, .. }
+            | Error::SpawnPanicked { message, .. }
+            | Error::ProgressPanicked { message } => Some(message),
+            _ => None,
+        }
+    }
+}
