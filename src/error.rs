@@ -97,13 +97,7 @@ impl<E, SE> Error<E, SE> {
     pub fn index(&self) -> Option<usize> {
         match self {
             Error::Failed { index, .. } | Error::Panicked { index, .. } => Some(*index),
-            Error::Source { .. }
-            | Error::SourcePanicked { .. }
-            | Error::Aborted { .. }
-            | Error::WorkerLost { .. }
-            | Error::SpawnedInline { .. }
-            | Error::SpawnPanicked { .. }
-            | Error::ProgressPanicked { .. } => None,
+            _ => None,
         }
     }
 

@@ -12,7 +12,7 @@ use futures_util::stream::FuturesUnordered;
 use crate::books::Shared;
 use crate::executor::Executor;
 use crate::spawn::{Handle, spawn_workers};
-use crate::worker::WorkerExit;
+use crate::worker::{WorkerExit, worker};
 
 /// The default mode of a [`Pool`](crate::Pool): every worker runs inside the
 /// run's own future, under whatever executor polls it. Items, outputs,
@@ -190,7 +190,9 @@ where
     where
         W: Future<Output = WorkerExit>,
     {
-        spawn_workers(&self.0, workers, shared, &Arc::new(handler))
+        let handler = Arc::new(handler);
+        let worker = |id| worker(id, Arc::clone(shared), Arc::clone(&handler));
+        spawn_workers(&self.0, workers, shared, worker)
             .into_iter()
             .map(Either::Right)
             .collect()

@@ -15,7 +15,7 @@ use crate::pool::Pool;
 use crate::report::{Abort, Report};
 use crate::sender::Sender;
 use crate::stream::OutputStream;
-use crate::worker::inline_worker;
+use crate::worker::worker;
 
 impl<M> Pool<M> {
     /// Handles every item of `source` with `handler`, on the pool's workers.
@@ -266,7 +266,7 @@ impl<M> Pool<M> {
             let shared = Arc::clone(&shared);
             let (mode, workers) = (self.mode, self.workers);
             async move {
-                let workers = mode.start(workers, &shared, handler, inline_worker);
+                let workers = mode.start(workers, &shared, handler, worker);
                 drive(&shared, producer(sender), workers).await
             }
         };

@@ -252,7 +252,8 @@ impl<T> fmt::Debug for Sender<T> {
 
 /// The error of [`Sender::send`]: the pool no longer accepts items. Holds the
 /// item that could not be sent.
-#[derive(PartialEq, Eq, Clone, Copy)]
+#[derive(PartialEq, Eq, Clone, Copy, thiserror::Error)]
+#[error("sending into a stopped pool")]
 pub struct SendError<T>(pub T);
 
 impl<T> SendError<T> {
@@ -268,20 +269,14 @@ impl<T> fmt::Debug for SendError<T> {
     }
 }
 
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sending into a stopped pool")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
 /// The error of [`Sender::try_send`]. Holds the item that could not be sent.
-#[derive(PartialEq, Eq, Clone, Copy)]
+#[derive(PartialEq, Eq, Clone, Copy, thiserror::Error)]
 pub enum TrySendError<T> {
     /// The queue is full right now.
+    #[error("sending into a full queue")]
     Full(T),
     /// The pool no longer accepts items.
+    #[error("sending into a stopped pool")]
     Closed(T),
 }
 
@@ -312,14 +307,3 @@ impl<T> fmt::Debug for TrySendError<T> {
         }
     }
 }
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("sending into a full queue"),
-            TrySendError::Closed(_) => f.write_str("sending into a stopped pool"),
-        }
-    }
-}
-
-impl<T> std::error::Error for TrySendError<T> {}

@@ -18,7 +18,7 @@ use crate::executor::{Executor, Task};
 use crate::job::catch;
 use crate::sync::atomic::{AtomicU8, Ordering};
 use crate::sync::thread_local;
-use crate::worker::{WorkerExit, worker};
+use crate::worker::WorkerExit;
 
 const RUNNING: u8 = 0;
 const FINISHED: u8 = 1;
@@ -85,24 +85,19 @@ impl Future for Handle {
     }
 }
 
-/// Spawns the run's workers on `executor`, stopping at the first that
-/// cannot run: `spawn` panicked, or ran the worker on the spot. A panic in
-/// `Executor::spawn` is caught and recorded as the run's error; its handle
-/// is kept either way, so the run waits for the task if the executor kept it.
-pub(crate) fn spawn_workers<X, T, R, E, SE, F, Fut>(
-    executor: &X,
+/// Spawns `workers` workers made by `worker` on `executor`, stopping at
+/// the first that cannot run: `spawn` panicked, or ran the worker on the
+/// spot. A panic in `Executor::spawn` is caught and recorded as the run's
+/// error; its handle is kept either way, so the run waits for the task if
+/// the executor kept it.
+pub(crate) fn spawn_workers<T, R, E, SE, W>(
+    executor: &impl Executor,
     workers: usize,
-    shared: &Arc<Shared<T, R, E, SE>>,
-    handler: &Arc<F>,
+    shared: &Shared<T, R, E, SE>,
+    worker: impl Fn(usize) -> W,
 ) -> FuturesUnordered<Handle>
 where
-    X: Executor,
-    T: Send + 'static,
-    R: Send + 'static,
-    E: Send + 'static,
-    SE: Send + 'static,
-    F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    W: Future<Output = WorkerExit> + Send + 'static,
 {
     let handles = FuturesUnordered::new();
     for id in 0..workers {
@@ -111,28 +106,24 @@ where
             link: Arc::clone(&link),
             state: LOST,
         };
-        let task = {
-            let shared = Arc::clone(shared);
-            let handler = Arc::clone(handler);
-            Task::new(async move {
-                // Locals, in this order, so that if the task is dropped
-                // unfinished the worker (and its tally) goes before `finish`
-                // reports the loss.
-                let mut finish = finish;
-                let (shared, handler) = (shared, handler);
-                if SPAWNING.with(Cell::get) {
-                    // Polled inside `spawn`: the run cannot send an item
-                    // before `spawn` returns, so waiting for one would hang.
-                    drop((shared, handler));
-                    finish.state = INLINE;
-                    return;
-                }
-                worker(id, &shared, &*handler).await;
-                // Let go of the run's state before saying so.
-                drop((shared, handler));
-                finish.state = FINISHED;
-            })
-        };
+        let work = worker(id);
+        let task = Task::new(async move {
+            // Locals, in this order, so that if the task is dropped
+            // unfinished the worker (and its tally) goes before `finish`
+            // reports the loss.
+            let mut finish = finish;
+            let work = work;
+            if SPAWNING.with(Cell::get) {
+                // Polled inside `spawn`: the run cannot send an item before
+                // `spawn` returns, so waiting for one would hang.
+                drop(work);
+                finish.state = INLINE;
+                return;
+            }
+            // The worker lets go of the run's state before it is said done.
+            work.await;
+            finish.state = FINISHED;
+        });
         let was_spawning = SPAWNING.with(|s| s.replace(true));
         let spawned = catch(|| executor.spawn(task));
         SPAWNING.with(|s| s.set(was_spawning));

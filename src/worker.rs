@@ -65,13 +65,15 @@ enum Outcome<R, E> {
 /// dropped on the spot.
 pub(crate) async fn worker<T, R, E, SE, F, Fut>(
     id: usize,
-    shared: &Shared<T, R, E, SE>,
-    handler: &F,
+    shared: Arc<Shared<T, R, E, SE>>,
+    handler: Arc<F>,
 ) -> WorkerExit
 where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<R, E>>,
 {
+    // The worker owns its share of the run, and lets go of it when it ends.
+    let (shared, handler) = (&*shared, &*handler);
     let mut state = Watch::new(&shared.state);
     let mut aborted = |cx: &mut Context<'_>| match state.poll(cx) {
         Level::Aborted => Poll::Ready(()),
@@ -170,18 +172,4 @@ where
             return WorkerExit::Finished;
         }
     }
-}
-
-/// A worker that owns its share of the run: how the inline mode runs
-/// [`worker`].
-pub(crate) async fn inline_worker<T, R, E, SE, F, Fut>(
-    id: usize,
-    shared: Arc<Shared<T, R, E, SE>>,
-    handler: Arc<F>,
-) -> WorkerExit
-where
-    F: Fn(T) -> Fut,
-    Fut: Future<Output = Result<R, E>>,
-{
-    worker(id, &shared, &*handler).await
 }
