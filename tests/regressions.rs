@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock, Mutex, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use common::{DropCounter, PLANNED, check_accounting};
+use common::{DropCounter, Gauge, PLANNED, check_accounting};
 use failfast::{Control, Error, Pool, Progress, SendError, Task};
 
 /// A smol executor served by two threads, for the whole test binary.
@@ -656,21 +656,21 @@ fn a_panicking_progress_callback_leaves_the_books_balanced() {
 fn a_dropped_spawned_run_stops_every_worker_even_one_blocking_its_thread() {
     const WORKERS: usize = 3;
     let jobs = DropCounter::new();
-    let started = Arc::new(AtomicUsize::new(0));
-    let blocking = Arc::new(AtomicBool::new(false));
+    let started = Gauge::new();
+    let blocking = Gauge::new();
     let run = {
         let (jobs, started, blocking) = (jobs.clone(), Arc::clone(&started), Arc::clone(&blocking));
         Pool::new(WORKERS).queue(4).spawn_on(Arc::clone(&SMOL)).run(
             futures::stream::iter(0..1000usize),
             move |n| {
-                started.fetch_add(1, Ordering::SeqCst);
+                started.add();
                 let guard = jobs.guard();
                 let blocking = Arc::clone(&blocking);
                 async move {
                     let _guard = guard;
                     if n == 0 {
                         // Blocks its thread, in the middle of a poll.
-                        blocking.store(true, Ordering::SeqCst);
+                        blocking.add();
                         std::thread::sleep(Duration::from_millis(200));
                     }
                     futures::future::pending::<Result<(), String>>().await
@@ -679,26 +679,25 @@ fn a_dropped_spawned_run_stops_every_worker_even_one_blocking_its_thread() {
         )
     };
     smol::block_on(common::watchdog("smol", async {
-        let mut run = pin!(run);
-        while !blocking.load(Ordering::SeqCst) || started.load(Ordering::SeqCst) < WORKERS {
-            let _ =
-                futures::future::select(run.as_mut(), smol::Timer::after(Duration::from_millis(1)))
-                    .await;
-        }
+        let run = pin!(run);
+        let ready = pin!(async {
+            blocking.until(1).await;
+            started.until(WORKERS).await;
+        });
+        futures::future::select(run, ready).await;
     }));
     // Dropped while job 0 blocks its worker's thread in a poll.
-    let started_at_drop = started.load(Ordering::SeqCst);
-    smol::block_on(common::watchdog("smol", async {
-        while jobs.dropped() < started.load(Ordering::SeqCst) {
-            smol::Timer::after(Duration::from_millis(1)).await;
-        }
-    }));
-    let after = started.load(Ordering::SeqCst) - started_at_drop;
+    let started_at_drop = started.get();
+    smol::block_on(common::watchdog(
+        "smol",
+        jobs.until(|dropped| dropped >= started.get()),
+    ));
+    let after = started.get() - started_at_drop;
     assert!(
         after <= WORKERS,
         "{after} handler calls began after the drop"
     );
-    assert_eq!(jobs.dropped(), started.load(Ordering::SeqCst));
+    assert_eq!(jobs.dropped(), started.get());
 }
 
 #[test]

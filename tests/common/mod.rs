@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+#[cfg(all(feature = "smol", feature = "tokio", feature = "futures-executor"))]
+pub mod exec;
+
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::pin;
@@ -80,7 +83,7 @@ pub async fn yield_times(times: usize) {
 /// Counts how many [`DropGuard`]s made from it have been dropped (as in
 /// smol-rs/async-executor's tests/drop.rs).
 #[derive(Debug, Clone, Default)]
-pub struct DropCounter(Arc<AtomicUsize>);
+pub struct DropCounter(Arc<Gauge>);
 
 impl DropCounter {
     pub fn new() -> Self {
@@ -94,17 +97,83 @@ impl DropCounter {
 
     /// How many guards have been dropped so far.
     pub fn dropped(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
+        self.0.get()
+    }
+
+    /// Waits until at least `n` guards have been dropped.
+    pub async fn until_dropped(&self, n: usize) {
+        self.0.until(n).await;
+    }
+
+    /// Waits until `condition` holds of the number of guards dropped (checked
+    /// again at every drop).
+    pub async fn until(&self, condition: impl Fn(usize) -> bool) {
+        self.0.changes.until(|| condition(self.0.get())).await;
     }
 }
 
 /// Bumps its [`DropCounter`] on drop.
 #[derive(Debug)]
-pub struct DropGuard(Arc<AtomicUsize>);
+pub struct DropGuard(Arc<Gauge>);
 
 impl Drop for DropGuard {
     fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.0.add();
+    }
+}
+
+/// A condition over shared state that tasks wait on: whoever changes the
+/// state calls [`changed`](Changes::changed), and [`until`](Changes::until)
+/// checks the condition again. No sleeping, no polling loop.
+#[derive(Debug, Default)]
+pub struct Changes(event_listener::Event);
+
+impl Changes {
+    /// Wakes everyone waiting, to check their condition again.
+    pub fn changed(&self) {
+        self.0.notify(usize::MAX);
+    }
+
+    /// Waits until `condition` holds.
+    pub async fn until(&self, condition: impl Fn() -> bool) {
+        loop {
+            if condition() {
+                return;
+            }
+            event_listener::listener!(self.0 => changed);
+            if condition() {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// A count that tasks can wait on (jobs started, guards dropped).
+#[derive(Debug, Default)]
+pub struct Gauge {
+    count: AtomicUsize,
+    changes: Changes,
+}
+
+impl Gauge {
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Adds one, and wakes whoever waits.
+    pub fn add(&self) {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        self.changes.changed();
+    }
+
+    pub fn get(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the count is at least `n`.
+    pub async fn until(&self, n: usize) {
+        self.changes.until(|| self.get() >= n).await;
     }
 }
 
@@ -115,6 +184,7 @@ pub struct LiveCounter {
     live: AtomicUsize,
     max: AtomicUsize,
     created: AtomicUsize,
+    changes: Changes,
 }
 
 impl LiveCounter {
@@ -132,6 +202,11 @@ impl LiveCounter {
 
     pub fn created(&self) -> usize {
         self.created.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no item is live any more.
+    pub async fn until_none_live(&self) {
+        self.changes.until(|| self.live() == 0).await;
     }
 }
 
@@ -161,6 +236,7 @@ impl Live {
 impl Drop for Live {
     fn drop(&mut self) {
         self.counter.live.fetch_sub(1, Ordering::SeqCst);
+        self.counter.changes.changed();
     }
 }
 
