@@ -112,6 +112,7 @@ impl State {
     }
 }
 
+#[inline]
 fn level(word: usize) -> Level {
     if word & ABORTED != 0 {
         Level::Aborted
@@ -149,14 +150,22 @@ impl<'a> Watch<'a> {
     /// change stored before it looked has notified before it listened (so the
     /// new listener is not spent by an old change), and every later one
     /// changes the word and notifies it.
+    #[inline]
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Level {
         let word = self.state.word.load(Ordering::SeqCst);
-        if word == self.seen
-            && self.listener.is_some()
-            && self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+        // Aborted is the last level: nothing further to wait for. (The waker
+        // is set only along with the listener.)
+        if word & ABORTED != 0
+            || word == self.seen && self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
         {
             return level(word);
         }
+        self.register(cx)
+    }
+
+    /// Listens afresh with `cx`; returns the level seen once listening.
+    #[cold]
+    fn register(&mut self, cx: &mut Context<'_>) -> Level {
         let _turn = lock(&self.state.turn);
         retire(self.listener.take());
         let mut listener = self.state.event.listen();
