@@ -92,6 +92,10 @@ mod sealed {
 ///   'static`, and its futures `Fut` are `Send + 'static`: they cross to
 ///   the executor's threads.
 ///
+/// `F` is the handler's own type, so code generic over the mode takes a
+/// handler whose type it can name (a function, as below, or a boxed
+/// closure); a closure written inside such code needs a concrete mode.
+///
 /// # Examples
 ///
 /// Code generic over the mode names the bound once:

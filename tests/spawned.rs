@@ -64,6 +64,22 @@ fn run_futures_are_send() {
     assert_eq!(reports, [10; 4]);
 }
 
+/// The same on smol, whose executor type carries a lifetime
+/// (`Arc<smol::Executor<'static>>`): the run future, spawned on the executor
+/// its own workers use, is `Send`. This test fails to compile if that breaks.
+#[test]
+fn run_futures_on_smol_are_send() {
+    let executor = common::smol_executor(2);
+    let handler = |n: u64| async move { Ok::<u64, std::io::Error>(n + 1) };
+    let outputs = Pool::new(2)
+        .spawn_on(Arc::clone(&executor))
+        .stream(futures::stream::iter(0..10u64), handler);
+    let run = assert_send(futures::StreamExt::collect::<Vec<_>>(outputs));
+    let outputs = smol::block_on(watchdog("smol", executor.spawn(run)));
+    assert_eq!(outputs.len(), 10);
+    assert!(outputs.iter().all(Result::is_ok));
+}
+
 /// smol's global executor, through the `SmolGlobal` adapter.
 #[test]
 fn smol_global_executor_runs_a_pool() {
