@@ -6,13 +6,40 @@ use std::convert::Infallible;
 /// Why a run aborted, or an error that arrived while it was aborting.
 ///
 /// Item errors carry the item's index (items are numbered 0, 1, 2, … in the
-/// order they entered the pool); the handler's own error is the
-/// [`source()`](std::error::Error::source).
+/// order they entered the pool). As error chains go, the message says what
+/// failed ("item 57 failed") and the handler's (or the source's) own error
+/// is the [`source()`](std::error::Error::source), not repeated in the
+/// message: an [`Abort`](crate::Abort)'s `Display` and anyhow's `{:#}` print
+/// both, once each.
+///
+/// `Error` is a [`std::error::Error`] when the handler's and the source's
+/// errors are; to use `?` with any error type, convert the whole
+/// [`Abort`](crate::Abort) (see [`AbortError`](crate::AbortError)).
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use std::error::Error as _;
+/// use failfast::{Error, Pool};
+///
+/// let abort = Pool::new(2)
+///     .run(futures::stream::iter(0..5u32), |n| async move {
+///         if n == 3 { Err(std::io::Error::other("disk on fire")) } else { Ok(n) }
+///     })
+///     .await
+///     .unwrap_err();
+/// let error = abort.error();
+/// assert!(matches!(error, Error::Failed { index: 3, .. }));
+/// assert_eq!(error.to_string(), "item 3 failed");
+/// assert_eq!(error.source().unwrap().to_string(), "disk on fire");
+/// # });
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error<E, SE = Infallible> {
     /// The handler returned an error for the item at `index`.
-    #[error("item {index} failed: {source}")]
+    #[error("item {index} failed")]
     Failed {
         /// The item's index.
         index: usize,
@@ -29,7 +56,7 @@ pub enum Error<E, SE = Infallible> {
     },
     /// The source (stream or producer) returned an error after `entered`
     /// items had entered the pool.
-    #[error("source failed after {entered} items: {source}")]
+    #[error("source failed after {entered} items")]
     Source {
         /// How many items had entered the pool.
         entered: usize,

@@ -94,6 +94,39 @@
 //! # });
 //! ```
 //!
+//! # Using with anyhow
+//!
+//! `?` turns a failed run into an `anyhow::Error` (feature `anyhow`), an
+//! `eyre::Report` (feature `eyre`) or a `Box<dyn Error + Send + Sync>`,
+//! whatever the handler's error type. The message names what failed ("item
+//! 1 failed"); the handler's error, with its own chain, is the `source()`:
+//! `{:#}` prints each cause once. See [`Abort`] (section "With `?`") and
+//! [`AbortError`] for what the conversion keeps.
+//!
+//! ```
+//! # #[cfg(feature = "anyhow")]
+//! # futures::executor::block_on(async {
+//! use anyhow::Context as _;
+//! use failfast::Pool;
+//!
+//! async fn parse_all(lines: Vec<&str>) -> anyhow::Result<u64> {
+//!     let report = Pool::new(4)
+//!         .run(futures::stream::iter(lines), |line| async move {
+//!             line.parse::<u64>().with_context(|| format!("parsing {line:?}"))
+//!         })
+//!         .await?;
+//!     Ok(report.outputs().iter().map(|(_, n)| n).sum())
+//! }
+//!
+//! let error = parse_all(vec!["1", "two", "3"]).await.unwrap_err();
+//! assert_eq!(format!("{error}"), "item 1 failed");
+//! assert_eq!(
+//!     format!("{error:#}"),
+//!     "item 1 failed: parsing \"two\": invalid digit found in string"
+//! );
+//! # });
+//! ```
+//!
 //! # Feature flags
 //!
 //! None is on by default.
@@ -103,6 +136,8 @@
 //! - `tokio`: [`Executor`] for `tokio::runtime::Handle` (current-thread and
 //!   multi-thread runtimes).
 //! - `futures-executor`: [`Executor`] for `futures::executor::ThreadPool`.
+//! - `anyhow`: `?` from an [`Abort`] into `anyhow::Error`.
+//! - `eyre`: `?` from an [`Abort`] into `eyre::Report`.
 //!
 //! Any other executor (async-std, say) plugs in with an `Fn(Task)` closure.
 //!
@@ -134,6 +169,7 @@
 mod books;
 mod config;
 mod control;
+mod convert;
 mod drive;
 mod error;
 mod executor;
@@ -153,6 +189,7 @@ mod worker;
 
 pub use config::{Outputs, Policy};
 pub use control::{Control, Progress};
+pub use convert::AbortError;
 pub use error::Error;
 #[cfg(feature = "smol")]
 pub use executor::SmolGlobal;

@@ -43,7 +43,7 @@ use crate::mode::{Inline, Spawned};
 ///     .await;
 ///
 /// let abort = result.unwrap_err();
-/// assert_eq!(abort.error().to_string(), "item 11 failed: request 11 broke");
+/// assert_eq!(abort.to_string(), "item 11 failed: request 11 broke");
 /// // Nothing is lost: every request that entered is accounted for.
 /// let handled = abort.report().completed() + 1 + abort.other_errors().len();
 /// assert_eq!(handled + abort.cancelled().len() + abort.unprocessed().len(), abort.entered());

@@ -116,8 +116,45 @@ impl<T, R> fmt::Debug for Report<T, R> {
 /// index, in [`cancelled`](Abort::cancelled)), or never started and handed
 /// back by value (in [`unprocessed`](Abort::unprocessed)).
 ///
-/// Displays as its cause and implements [`std::error::Error`], so `?` can pass
-/// it on to `Box<dyn Error>` or `anyhow`.
+/// It displays as its cause and the handler's (or the source's) error:
+/// "item 11 failed: request 11 broke".
+///
+/// # With `?`
+///
+/// `?` turns an `Abort` into a `Box<dyn Error + Send + Sync>`, a
+/// `Box<dyn Error>`, an `anyhow::Error` (feature `anyhow`) or an
+/// `eyre::Report` (feature `eyre`), whatever the handler's error type:
+/// any `std::error::Error + Send + Sync`, `anyhow::Error`, `eyre::Report`,
+/// `Box<dyn Error + Send + Sync>`, `String` or `&str`. The result is an
+/// [`AbortError`](crate::AbortError): its message names what failed, and
+/// its `source()` is the handler's error with its own chain, so each cause
+/// prints once. The items and outputs stay behind (they need not be `Send`,
+/// `Sync` or `'static` for `?` to work): keep the `Abort` to retry them.
+///
+/// `Abort` is not itself a [`std::error::Error`]: that is what lets these
+/// conversions exist for handler errors that are not one (Rust's coherence
+/// rules allow a conversion from a type of this crate into `anyhow::Error`
+/// only while that type is known not to be an error `anyhow` converts by
+/// itself).
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::Pool;
+///
+/// async fn sum() -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+///     let report = Pool::new(2)
+///         .run(futures::stream::iter(0..5u32), |n| async move {
+///             if n == 3 { Err(format!("{n} is unlucky")) } else { Ok(n) }
+///         })
+///         .await?;
+///     Ok(report.outputs().iter().map(|(_, n)| n).sum())
+/// }
+///
+/// let error = sum().await.unwrap_err();
+/// assert_eq!(error.to_string(), "item 3 failed");
+/// assert_eq!(error.source().unwrap().to_string(), "3 is unlucky");
+/// # });
+/// ```
 ///
 /// It is one pointer wide (its parts are boxed), so `Result<_, Abort<..>>`
 /// stays small.
@@ -202,18 +239,17 @@ impl<T, R, E: fmt::Debug, SE: fmt::Debug> fmt::Debug for Abort<T, R, E, SE> {
     }
 }
 
+/// The cause and, after a colon, the handler's or the source's own error:
+/// "item 11 failed: request 11 broke". (The [`Error`] alone says only
+/// "item 11 failed", and leaves the rest to its `source()`.)
 impl<T, R, E: fmt::Display, SE: fmt::Display> fmt::Display for Abort<T, R, E, SE> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.parts.error, f)
-    }
-}
-
-impl<T, R, E, SE> std::error::Error for Abort<T, R, E, SE>
-where
-    E: std::error::Error + 'static,
-    SE: std::error::Error + 'static,
-{
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.parts.error)
+        let error = &self.parts.error;
+        write!(f, "{error}")?;
+        match error {
+            Error::Failed { source, .. } => write!(f, ": {source}"),
+            Error::Source { source, .. } => write!(f, ": {source}"),
+            _ => Ok(()),
+        }
     }
 }

@@ -57,7 +57,7 @@ fn handler(
 }
 
 /// Everything the scenario must show, whatever fed the queue.
-fn check_scenario<SE: fmt::Debug + fmt::Display>(
+fn check_scenario<SE: fmt::Debug + fmt::Display + std::error::Error + 'static>(
     abort: &Abort<usize, usize, Broke, SE>,
     started: &IndexSet,
     finished: &IndexSet,
@@ -71,10 +71,11 @@ fn check_scenario<SE: fmt::Debug + fmt::Display>(
         }
         other => panic!("expected Error::Failed for item 11, got {other:?}"),
     }
-    assert_eq!(
-        abort.error().to_string(),
-        "item 11 failed: request 11 broke"
-    );
+    // The cause names the item; its source is the handler's error, printed
+    // once when the abort is.
+    assert_eq!(abort.error().to_string(), "item 11 failed");
+    let source = std::error::Error::source(abort.error()).expect("the handler's error");
+    assert_eq!(source.to_string(), "request 11 broke");
     assert_eq!(abort.to_string(), "item 11 failed: request 11 broke");
     assert!(
         abort.other_errors().is_empty(),

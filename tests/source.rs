@@ -6,13 +6,12 @@
 mod common;
 
 use std::convert::Infallible;
-use std::error::Error as _;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{check_accounting, on_each_executor, yield_times};
-use failfast::{Abort, Error, Pool, SendError};
+use failfast::{AbortError, Error, Pool, SendError};
 use futures::stream;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +62,10 @@ fn try_stream_error_aborts_with_source_error() {
             check_accounting(&abort);
             assert!(abort.unprocessed().iter().all(|(i, n)| i == n));
             assert!(abort.report().outputs().iter().all(|(i, n)| i == n));
-            // The error is the source error, and `source()` leads to it.
-            let source = abort.source().expect("a source error");
+            // The cause names what failed, and its `source()` is the
+            // source's own error.
+            assert_eq!(abort.error().to_string(), "source failed after 4 items");
+            let source = std::error::Error::source(abort.error()).expect("a source error");
             assert_eq!(source.to_string(), "source broke: fifth item");
         });
     }
@@ -240,27 +241,23 @@ async fn run_with_question_mark() -> Result<usize, Box<dyn std::error::Error>> {
 }
 
 #[test]
-fn abort_is_a_std_error_that_question_mark_can_box() {
+fn question_mark_boxes_an_abort_with_its_cause_once() {
     on_each_executor(|| async {
         let error = run_with_question_mark().await.expect_err("item 3 fails");
-        assert_eq!(error.to_string(), "item 3 failed: disk on fire");
-        // The chain leads to the handler's own error.
+        // The message names what failed; the handler's error is the source,
+        // not repeated in the message.
+        assert_eq!(error.to_string(), "item 3 failed");
         let source = error.source().expect("the handler's error");
         let io = source
             .downcast_ref::<std::io::Error>()
             .expect("an io::Error");
         assert_eq!(io.to_string(), "disk on fire");
+        assert_eq!(io.kind(), std::io::ErrorKind::Other);
         assert!(source.source().is_none());
-        // The box still holds the whole abort.
-        let abort = error
-            .downcast_ref::<Abort<u32, u32, std::io::Error>>()
-            .expect("an Abort");
-        assert_eq!(abort.error().index(), Some(3));
-        assert_eq!(
-            abort.error().handler_error().map(|e| e.kind()),
-            Some(std::io::ErrorKind::Other)
-        );
-        check_accounting(abort);
+        // The box holds an `AbortError`, with the index and the count.
+        let abort = error.downcast_ref::<AbortError>().expect("an AbortError");
+        assert_eq!(abort.index(), Some(3));
+        assert!(abort.entered() >= 4);
     });
 }
 
