@@ -10,7 +10,7 @@ use futures_util::task::AtomicWaker;
 use crate::config::{OnProgress, Outputs, Settings};
 use crate::control::{Control, Counters};
 use crate::error::Error;
-use crate::job::catch;
+use crate::panic::{Caught, catch};
 use crate::queue::Queue;
 use crate::report::{Abort, AbortParts, Report};
 use crate::sender::Sender;
@@ -94,7 +94,10 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         };
         match catch(|| on_progress(&self.control.progress())) {
             Ok(()) => false,
-            Err(message) => self.fail(Error::ProgressPanicked { message }),
+            Err(panic) => self.fail(Error::ProgressPanicked {
+                message: panic.message,
+                payload: panic.payload,
+            }),
         }
     }
 
@@ -174,15 +177,19 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
 
     /// The producer (or stream feeder) has returned. Its sender is gone with
     /// it; clones it handed out keep intake open.
-    pub(crate) fn producer_done(&self, result: Result<Result<(), SE>, String>) {
+    pub(crate) fn producer_done(&self, result: Result<Result<(), SE>, Caught>) {
         let entered = self.queue.entered();
         match result {
             Ok(Ok(())) => {}
             Ok(Err(source)) => {
                 self.fail(Error::Source { entered, source });
             }
-            Err(message) => {
-                self.fail(Error::SourcePanicked { entered, message });
+            Err(panic) => {
+                self.fail(Error::SourcePanicked {
+                    entered,
+                    message: panic.message,
+                    payload: panic.payload,
+                });
             }
         }
     }

@@ -16,7 +16,7 @@ use futures_util::stream::FuturesUnordered;
 
 use crate::books::Shared;
 use crate::error::Error;
-use crate::job::catch;
+use crate::panic::catch;
 use crate::queue::Queue;
 use crate::report::{Abort, Report};
 use crate::sender::Sender;
@@ -129,9 +129,13 @@ where
             }
             poll_producer(producer.as_mut(), shared, cx);
             if producer.is_some() {
-                if let Err(message) = catch(|| producer.set(None)) {
+                if let Err(panic) = catch(|| producer.set(None)) {
                     let entered = shared.queue.entered();
-                    shared.fail(Error::SourcePanicked { entered, message });
+                    shared.fail(Error::SourcePanicked {
+                        entered,
+                        message: panic.message,
+                        payload: panic.payload,
+                    });
                 }
             }
         }
@@ -194,7 +198,7 @@ fn poll_producer<T, R, E, SE, P>(
     let result = match catch(|| running.poll(cx)) {
         Ok(Poll::Pending) => return,
         Ok(Poll::Ready(result)) => Ok(result),
-        Err(message) => Err(message),
+        Err(panic) => Err(panic),
     };
     let dropped = catch(|| producer.set(None));
     shared.producer_done(dropped.and(result));

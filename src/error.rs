@@ -1,7 +1,10 @@
 //! Why a run stopped: the [`Error`] of an item, of the source, of the
 //! control or of the executor.
 
+use std::any::Any;
 use std::convert::Infallible;
+
+use crate::panic::PanicPayload;
 
 /// Why a run aborted, or an error that arrived while it was aborting.
 ///
@@ -53,6 +56,8 @@ pub enum Error<E, SE = Infallible> {
         index: usize,
         /// The panic's message, or `Box<dyn Any>` if it was not a string.
         message: String,
+        /// What the code panicked with.
+        payload: PanicPayload,
     },
     /// The source (stream or producer) returned an error after `entered`
     /// items had entered the pool.
@@ -71,6 +76,8 @@ pub enum Error<E, SE = Infallible> {
         entered: usize,
         /// The panic's message, or `Box<dyn Any>` if it was not a string.
         message: String,
+        /// What the code panicked with.
+        payload: PanicPayload,
     },
     /// The run was aborted from outside, with
     /// [`Control::abort`](crate::Control::abort) or a deadline, after
@@ -109,6 +116,8 @@ pub enum Error<E, SE = Infallible> {
         worker: usize,
         /// The panic's message, or `Box<dyn Any>` if it was not a string.
         message: String,
+        /// What the code panicked with.
+        payload: PanicPayload,
     },
     /// The callback given to [`Pool::on_progress`](crate::Pool::on_progress)
     /// panicked. The item it was called for is counted as it finished.
@@ -116,6 +125,8 @@ pub enum Error<E, SE = Infallible> {
     ProgressPanicked {
         /// The panic's message, or `Box<dyn Any>` if it was not a string.
         message: String,
+        /// What the code panicked with.
+        payload: PanicPayload,
     },
 }
 
@@ -143,7 +154,39 @@ impl<E, SE> Error<E, SE> {
             Error::Panicked { message, .. }
             | Error::SourcePanicked { message, .. }
             | Error::SpawnPanicked { message, .. }
-            | Error::ProgressPanicked { message } => Some(message),
+            | Error::ProgressPanicked { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// What the code panicked with, if this is a panic (a handler's, the
+    /// source's, an executor's `spawn` or the progress callback's) and its
+    /// payload was not taken. Pass it to [`std::panic::resume_unwind`] to
+    /// carry on the panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let abort = failfast::Pool::new(2)
+    ///     .run(futures::stream::iter(0..4u32), |n| async move {
+    ///         if n == 2 { panic!("two") }
+    ///         Ok::<u32, String>(n)
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// let payload = abort.into_error().into_panic().expect("a panic");
+    /// let resume = std::panic::AssertUnwindSafe(|| std::panic::resume_unwind(payload));
+    /// let resumed = std::panic::catch_unwind(resume);
+    /// assert_eq!(resumed.unwrap_err().downcast_ref::<&str>(), Some(&"two"));
+    /// # });
+    /// ```
+    pub fn into_panic(self) -> Option<Box<dyn Any + Send>> {
+        match self {
+            Error::Panicked { payload, .. }
+            | Error::SourcePanicked { payload, .. }
+            | Error::SpawnPanicked { payload, .. }
+            | Error::ProgressPanicked { payload, .. } => payload.into_inner(),
             _ => None,
         }
     }

@@ -1,8 +1,8 @@
 //! Which item and which worker the code running now belongs to.
 
-use std::any::Any;
 use std::cell::Cell;
 
+use crate::panic::{Caught, catch};
 use crate::sync::thread_local;
 
 thread_local! {
@@ -62,7 +62,7 @@ impl Job {
     }
 
     /// Runs `f` with this job as the current one, catching a panic.
-    pub(crate) fn enter<O>(self, f: impl FnOnce() -> O) -> Result<O, String> {
+    pub(crate) fn enter<O>(self, f: impl FnOnce() -> O) -> Result<O, Caught> {
         struct Restore(Option<Job>);
         impl Drop for Restore {
             fn drop(&mut self) {
@@ -71,20 +71,5 @@ impl Job {
         }
         let _restore = Restore(CURRENT.with(|c| c.replace(Some(self))));
         catch(f)
-    }
-}
-
-/// Runs `f`, turning a panic into its message.
-pub(crate) fn catch<O>(f: impl FnOnce() -> O) -> Result<O, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(panic_message)
-}
-
-fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(message) => *message,
-        Err(payload) => match payload.downcast_ref::<&'static str>() {
-            Some(message) => (*message).to_owned(),
-            None => "Box<dyn Any>".to_owned(),
-        },
     }
 }

@@ -36,8 +36,9 @@
 //! - **Bounded.** At most `queue + workers` items are held at once, whatever
 //!   the length of the source.
 //! - **Panics are errors.** A panicking handler, source, progress callback or
-//!   executor `spawn` aborts the run with an error carrying the message; the
-//!   caller does not unwind.
+//!   executor `spawn` aborts the run with an error carrying the message and
+//!   the payload (to inspect, or to resume with
+//!   [`Error::into_panic`]); the caller does not unwind.
 //! - **Any executor.** Workers run inside the run's own future, so it works
 //!   under any executor, even `futures::executor::block_on`, with no `Send` or
 //!   `'static` bounds.
@@ -176,6 +177,7 @@ mod executor;
 mod ext;
 mod job;
 mod mode;
+mod panic;
 mod pool;
 mod queue;
 mod report;
@@ -197,6 +199,7 @@ pub use executor::{Executor, Task};
 pub use ext::{Fallible, Pooled, PooledExt};
 pub use job::Job;
 pub use mode::{Inline, Mode, Spawned};
+pub use panic::PanicPayload;
 pub use pool::Pool;
 pub use report::{Abort, Report};
 pub use sender::{SendError, Sender, TrySendError};

@@ -15,7 +15,7 @@ use futures_util::task::AtomicWaker;
 use crate::books::Shared;
 use crate::error::Error;
 use crate::executor::{Executor, Task};
-use crate::job::catch;
+use crate::panic::catch;
 use crate::sync::atomic::{AtomicU8, Ordering};
 use crate::sync::thread_local;
 use crate::worker::WorkerExit;
@@ -129,10 +129,11 @@ where
         SPAWNING.with(|s| s.set(was_spawning));
         let spawn_panicked = match spawned {
             Ok(()) => false,
-            Err(message) => {
+            Err(panic) => {
                 shared.fail(Error::SpawnPanicked {
                     worker: id,
-                    message,
+                    message: panic.message,
+                    payload: panic.payload,
                 });
                 true
             }

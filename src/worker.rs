@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use crate::books::Shared;
 use crate::error::Error;
 use crate::job::Job;
+use crate::panic::Caught;
 use crate::queue::Entry;
 use crate::state::{Level, Watch};
 use crate::sync::atomic::{AtomicUsize, Ordering};
@@ -56,7 +57,7 @@ impl Drop for Tally<'_> {
 /// What became of one job.
 enum Outcome<R, E> {
     Done(Result<R, E>),
-    Panicked(String),
+    Panicked(Caught),
     Cancelled,
 }
 
@@ -133,7 +134,7 @@ where
             });
             match step {
                 Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
-                Err(message) => Poll::Ready(Outcome::Panicked(message)),
+                Err(panic) => Poll::Ready(Outcome::Panicked(panic)),
                 Ok(Poll::Pending) => aborted(cx).map(|()| Outcome::Cancelled),
             }
         })
@@ -155,8 +156,12 @@ where
                 let _ = drop_job();
                 aborting
             }
-            Outcome::Panicked(message) => {
-                let aborting = shared.fail(Error::Panicked { index, message });
+            Outcome::Panicked(panic) => {
+                let aborting = shared.fail(Error::Panicked {
+                    index,
+                    message: panic.message,
+                    payload: panic.payload,
+                });
                 let _ = drop_job();
                 aborting
             }
@@ -165,7 +170,11 @@ where
                     shared.cancelled(index);
                     true
                 }
-                Err(message) => shared.fail(Error::Panicked { index, message }),
+                Err(panic) => shared.fail(Error::Panicked {
+                    index,
+                    message: panic.message,
+                    payload: panic.payload,
+                }),
             },
         };
         if aborting {

@@ -504,7 +504,9 @@ fn a_cancelled_job_panicking_in_drop_is_kept_in_other_errors() {
         assert_eq!(abort.error().index(), Some(1));
         assert_eq!(abort.other_errors().len(), 1);
         match &abort.other_errors()[0] {
-            Error::Panicked { index: 0, message } => {
+            Error::Panicked {
+                index: 0, message, ..
+            } => {
                 assert_eq!(message, &format!("{PLANNED}: dropped while in flight"));
             }
             e => panic!("expected item 0's panic, got {e:?}"),

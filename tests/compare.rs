@@ -902,7 +902,7 @@ fn panic_failfast() {
             .await
             .unwrap_err();
         match abort.error() {
-            Error::Panicked { index, message } => {
+            Error::Panicked { index, message, .. } => {
                 assert_eq!(*index, 2);
                 assert_eq!(message, &format!("{PLANNED}: item 2 panicked"));
             }

@@ -259,7 +259,7 @@ fn a_panic_is_an_error<X: Exec>(x: X) {
     ));
     let abort = result.unwrap_err();
     match abort.error() {
-        Error::Panicked { index, message } => {
+        Error::Panicked { index, message, .. } => {
             assert_eq!(*index, 7);
             assert_eq!(message, &format!("{PLANNED}: job 7"));
         }

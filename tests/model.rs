@@ -1542,6 +1542,7 @@ fn check_errors<SE: SourceError>(
             Error::SourcePanicked {
                 entered: at,
                 message,
+                ..
             } => (
                 "SourcePanicked",
                 matches!(sc.source_failure(), Some(SourceFailure::Panic { at: f }) if f == *at)
@@ -1561,11 +1562,13 @@ fn check_errors<SE: SourceError>(
                 "SpawnedInline",
                 sc.exec == Exec::Synchronous && *worker == 0,
             ),
-            Error::SpawnPanicked { worker, message } => (
+            Error::SpawnPanicked {
+                worker, message, ..
+            } => (
                 "SpawnPanicked",
                 sc.exec == (Exec::PanicSpawn { at: *worker }) && planned(message),
             ),
-            Error::ProgressPanicked { message } => (
+            Error::ProgressPanicked { message, .. } => (
                 "ProgressPanicked",
                 progress_panicked.is_some() && planned(message),
             ),

@@ -28,7 +28,7 @@ fn panic_in_the_handlers_future_aborts_with_its_message() {
             .await;
         let abort = result.expect_err("item 7 panics");
         match abort.error() {
-            Error::Panicked { index, message } => {
+            Error::Panicked { index, message, .. } => {
                 assert_eq!(*index, 7);
                 assert_eq!(message, &format!("{PLANNED}: item 7 exploded"));
             }
@@ -71,7 +71,7 @@ fn panic_in_the_call_that_creates_the_future_aborts_with_its_message() {
             .await;
         let abort = result.expect_err("item 4 panics");
         assert!(
-            matches!(abort.error(), Error::Panicked { index: 4, message }
+            matches!(abort.error(), Error::Panicked { index: 4, message, .. }
                 if *message == format!("{PLANNED}: no future for item 4")),
             "{:?}",
             abort.error()
@@ -96,13 +96,85 @@ fn panic_with_a_non_string_payload_is_reported_as_box_dyn_any() {
             .await;
         let abort = result.expect_err("item 2 panics");
         assert!(
-            matches!(abort.error(), Error::Panicked { index: 2, message } if message == "Box<dyn Any>"),
+            matches!(abort.error(), Error::Panicked { index: 2, message, .. } if message == "Box<dyn Any>"),
             "{:?}",
             abort.error()
         );
         assert_eq!(abort.to_string(), "item 2 panicked: Box<dyn Any>");
         check_accounting(&abort);
+        // The payload itself is kept: inspected, then resumed as it was.
+        let Error::Panicked { payload, .. } = abort.error() else {
+            unreachable!()
+        };
+        let taken = payload.take().expect("the payload");
+        assert_eq!(taken.downcast_ref::<u32>(), Some(&42));
+        assert!(payload.take().is_none(), "taken once");
+        assert!(abort.into_error().into_panic().is_none(), "already taken");
     });
+}
+
+/// A payload that is not a string, on every kind of panic the run catches
+/// (a handler's, the source's, the progress callback's, an executor's
+/// `spawn`), comes back as it was thrown and can be resumed.
+#[test]
+fn every_panic_keeps_its_payload_for_resume_unwind() {
+    #[derive(Debug, PartialEq)]
+    struct Fault(&'static str);
+    quiet_planned_panics();
+    fn resumed(payload: Option<Box<dyn std::any::Any + Send>>) -> &'static str {
+        let payload = payload.expect("a payload");
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::panic::resume_unwind(payload)
+        }))
+        .expect_err("resumed");
+        unwound.downcast_ref::<Fault>().expect("the thrown value").0
+    }
+
+    let handler =
+        futures::executor::block_on(Pool::new(2).run(stream::iter(0..4u32), |n| async move {
+            if n == 1 {
+                std::panic::panic_any(Fault("handler"));
+            }
+            Ok::<u32, Infallible>(n)
+        }))
+        .unwrap_err();
+    assert_eq!(resumed(handler.into_error().into_panic()), "handler");
+
+    let source = stream::iter(0..4u32).map(|n| {
+        if n == 2 {
+            std::panic::panic_any(Fault("source"));
+        }
+        n
+    });
+    let source = futures::executor::block_on(
+        Pool::new(2).run(source, |n| async move { Ok::<u32, Infallible>(n) }),
+    )
+    .unwrap_err();
+    assert!(matches!(source.error(), Error::SourcePanicked { .. }));
+    assert_eq!(resumed(source.into_error().into_panic()), "source");
+
+    let progress = futures::executor::block_on(
+        Pool::new(1)
+            .on_progress(|_| std::panic::panic_any(Fault("progress")))
+            .run(stream::iter(0..4u32), |n| async move {
+                Ok::<u32, Infallible>(n)
+            }),
+    )
+    .unwrap_err();
+    assert!(matches!(progress.error(), Error::ProgressPanicked { .. }));
+    assert_eq!(resumed(progress.into_error().into_panic()), "progress");
+
+    let spawn = |_task: failfast::Task| std::panic::panic_any(Fault("spawn"));
+    let spawn = futures::executor::block_on(
+        Pool::new(1)
+            .spawn_on(spawn)
+            .run(stream::iter(0..4u32), |n| async move {
+                Ok::<u32, Infallible>(n)
+            }),
+    )
+    .unwrap_err();
+    assert!(matches!(spawn.error(), Error::SpawnPanicked { .. }));
+    assert_eq!(resumed(spawn.into_error().into_panic()), "spawn");
 }
 
 #[test]
@@ -145,7 +217,9 @@ fn panicking_stream_aborts_with_source_panicked() {
             .await;
         let abort = result.expect_err("the stream panics");
         match abort.error() {
-            Error::SourcePanicked { entered, message } => {
+            Error::SourcePanicked {
+                entered, message, ..
+            } => {
                 assert_eq!(*entered, 5);
                 assert_eq!(message, &format!("{PLANNED}: the stream broke at 5"));
             }
@@ -186,7 +260,7 @@ fn panicking_producer_aborts_with_source_panicked() {
             .await;
         let abort = result.expect_err("the producer panics");
         assert!(
-            matches!(abort.error(), Error::SourcePanicked { entered: 3, message }
+            matches!(abort.error(), Error::SourcePanicked { entered: 3, message, .. }
                 if *message == format!("{PLANNED}: the producer broke")),
             "{:?}",
             abort.error()

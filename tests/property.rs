@@ -167,7 +167,7 @@ impl Case {
                     }
                     (
                         Kind::PanicInFuture | Kind::PanicInCall,
-                        Error::Panicked { index, message },
+                        Error::Panicked { index, message, .. },
                     ) => {
                         assert_eq!(*index, fail_at);
                         assert!(message.starts_with(PLANNED), "message: {message}");

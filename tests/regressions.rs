@@ -596,7 +596,9 @@ fn a_panic_in_spawn_is_an_error_and_stops_the_spawned_workers() {
     let (result, dropped_at_return) = result;
     let abort = result.unwrap_err();
     match abort.error() {
-        Error::SpawnPanicked { worker, message } => {
+        Error::SpawnPanicked {
+            worker, message, ..
+        } => {
             assert_eq!(*worker, 2);
             assert_eq!(message, &format!("{PLANNED}: the executor refuses a task"));
         }
@@ -636,7 +638,7 @@ fn a_panicking_progress_callback_leaves_the_books_balanced() {
         }))
         .unwrap_err();
         match abort.error() {
-            Error::ProgressPanicked { message } => {
+            Error::ProgressPanicked { message, .. } => {
                 assert_eq!(message, &format!("{PLANNED}: the progress callback"));
             }
             other => panic!("spawned = {spawned}: expected ProgressPanicked, got {other:?}"),
