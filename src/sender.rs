@@ -16,8 +16,10 @@ use crate::sync::lock;
 /// [`Pool::run_with`](crate::Pool::run_with).
 ///
 /// The queue accepts items until every `Sender` (the producer's and its
-/// clones) is dropped, or the run is closed or aborts; from then on every send
-/// fails at once and hands the item back. Items are numbered 0, 1, 2, … in
+/// clones) is dropped, a sender [closes](Sender::close) it, or the run is
+/// closed or aborts; from then on every send fails at once and hands the
+/// item back. A clone kept anywhere keeps intake open: end it with
+/// [`close`](Sender::close). Items are numbered 0, 1, 2, … in
 /// the order they are accepted.
 pub struct Sender<T> {
     tx: async_channel::Sender<Entry<T>>,
@@ -193,14 +195,81 @@ impl<T> Sender<T> {
         Sender { sole: true, ..self }
     }
 
+    /// Ends intake for every sender, on purpose: later sends fail with a
+    /// [`SendError`] that hands the item back, and what entered finishes.
+    /// The run ends as when every sender is dropped (its report is not
+    /// [`closed_early`](crate::Report::closed_early): that is for a
+    /// [`Control::close`](crate::Control::close)). Returns whether this
+    /// call closed it (`false` if intake had already ended).
+    ///
+    /// Intake otherwise stays open while any clone of the sender lives: one
+    /// kept somewhere (in a struct, a spawned task) keeps a run that has
+    /// nothing more to do from ending. `close` ends it whatever the clones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let report = Pool::new(2)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             let stashed = tx.clone(); // would keep intake open
+    ///             for n in 0..5u32 {
+    ///                 tx.send(n).await.unwrap();
+    ///             }
+    ///             assert!(tx.close());
+    ///             assert!(stashed.send(5).await.is_err());
+    ///             std::mem::forget(stashed);
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.completed(), 5);
+    /// assert!(!report.closed_early());
+    /// # });
+    /// ```
+    pub fn close(&self) -> bool {
+        let closed = self.tx.close();
+        self.queue.close();
+        closed
+    }
+
     /// Waits until the pool stops accepting items: the run was closed or
-    /// aborted (or every other way its intake ends). A producer busy upstream
-    /// can race its work against this to stop promptly.
+    /// aborted, a sender [closed](Sender::close) it, or every sender is
+    /// gone. A producer busy upstream can race its work against this to stop
+    /// promptly. (Named as `async_channel` names it.)
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: it only waits.
-    pub async fn stopped(&self) {
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Pool};
+    ///
+    /// let control = Control::new();
+    /// control.close(); // closed before the run starts: it ends at once
+    /// let report = Pool::new(1)
+    ///     .control(&control)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             tx.closed().await; // resolves: intake has stopped
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n: u32| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.entered(), 0);
+    /// # });
+    /// ```
+    pub async fn closed(&self) {
         self.tx.closed().await;
     }
 
@@ -227,7 +296,8 @@ impl<T> Sender<T> {
 }
 
 /// Another handle on the same queue. Intake ends when every sender is dropped
-/// (or the run is closed or aborted).
+/// (so a clone kept anywhere keeps it open), when one of them
+/// [closes](Sender::close) it, or when the run is closed or aborted.
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         Sender {

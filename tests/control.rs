@@ -18,6 +18,7 @@ on_every_executor!(
     close_refuses_senders_and_wakes_idle_producers,
     abort_from_outside_is_a_failure,
     close_with_deadline_aborts_when_the_deadline_fires,
+    a_producer_ends_intake_with_close_whatever_its_clones,
 );
 
 fn close_stops_intake_and_finishes_what_entered<X: Exec>(x: X) {
@@ -75,7 +76,7 @@ fn close_refuses_senders_and_wakes_idle_producers<X: Exec>(x: X) {
                     // A second producer, idle upstream, stops when the pool does.
                     let idle = async {
                         futures::future::select(
-                            Box::pin(watcher.stopped()),
+                            Box::pin(watcher.closed()),
                             Box::pin(futures::future::pending::<()>()),
                         )
                         .await;
@@ -180,4 +181,41 @@ fn close_with_deadline_aborts_when_the_deadline_fires<X: Exec>(x: X) {
     let unprocessed: Vec<usize> = abort.unprocessed().iter().map(|(i, _)| *i).collect();
     assert_eq!(unprocessed, (6..entered.max(6)).collect::<Vec<_>>());
     check_accounting(&abort);
+}
+
+/// A clone of the sender kept past the producer (here, by the test) would
+/// keep intake open and the run waiting; `Sender::close` ends intake on
+/// purpose, and the stashed clone is refused with its item.
+fn a_producer_ends_intake_with_close_whatever_its_clones<X: Exec>(x: X) {
+    let stash = Arc::new(std::sync::Mutex::new(None));
+    let report = x
+        .block_on({
+            let stash = Arc::clone(&stash);
+            x.run_with(
+                Pool::new(2).queue(2),
+                move |tx| async move {
+                    *stash.lock().unwrap() = Some(tx.clone());
+                    for n in 0..10usize {
+                        tx.send(n).await?;
+                    }
+                    assert!(tx.close(), "this call ended intake");
+                    assert!(!tx.close(), "already ended");
+                    Ok::<(), SendError<usize>>(())
+                },
+                |n| async move {
+                    common::yield_times(n % 2).await;
+                    Ok::<usize, String>(n)
+                },
+            )
+        })
+        .unwrap();
+    check_all_once(&report, 10);
+    assert!(
+        !report.closed_early(),
+        "ended by the producer, not a control"
+    );
+    let stashed = stash.lock().unwrap().take().expect("the stashed clone");
+    assert!(stashed.is_closed());
+    let refused = x.block_on(stashed.send(10)).unwrap_err();
+    assert_eq!(refused.into_inner(), 10);
 }
