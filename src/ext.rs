@@ -9,6 +9,7 @@ use futures_core::{Stream, TryStream};
 use futures_util::StreamExt as _;
 
 use crate::config::{Outputs, Policy};
+use crate::control::{Control, Progress};
 use crate::executor::Executor;
 use crate::mode::{Inline, Mode, Spawned};
 use crate::pool::Pool;
@@ -146,6 +147,72 @@ impl<S, M, K> Pooled<S, M, K> {
     pub fn policy(self, policy: Policy) -> Self {
         Pooled {
             pool: self.pool.policy(policy),
+            ..self
+        }
+    }
+
+    /// Lets `control` steer the run from outside (close, abort, deadline)
+    /// and read its progress, as [`Pool::control`] does: Ctrl-C handling or
+    /// a progress bar through the drop-in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, PooledExt as _};
+    ///
+    /// let control = Control::new();
+    /// let stop = control.clone();
+    /// let done = futures::stream::iter(0..u64::MAX)
+    ///     .pooled(2)
+    ///     .control(&control)
+    ///     .try_for_each(move |n| {
+    ///         if n == 10 {
+    ///             stop.close(); // no more intake; what entered finishes
+    ///         }
+    ///         async move { Ok::<(), String>(()) }
+    ///     })
+    ///     .await;
+    /// assert!(done.is_ok());
+    /// assert!(control.progress().completed >= 11);
+    /// # });
+    /// ```
+    #[must_use = "the builder returns the changed stream"]
+    pub fn control(self, control: &Control) -> Self {
+        Pooled {
+            pool: self.pool.control(control),
+            ..self
+        }
+    }
+
+    /// Calls `on_progress` each time an item finishes, as
+    /// [`Pool::on_progress`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use failfast::PooledExt as _;
+    ///
+    /// let finished = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&finished);
+    /// futures::stream::iter(0..20u32)
+    ///     .pooled(4)
+    ///     .on_progress(move |progress| {
+    ///         seen.fetch_max(progress.completed, Ordering::SeqCst);
+    ///     })
+    ///     .try_for_each(|_| async { Ok::<(), String>(()) })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(finished.load(Ordering::SeqCst), 20);
+    /// # });
+    /// ```
+    #[must_use = "the builder returns the changed stream"]
+    pub fn on_progress(self, on_progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        Pooled {
+            pool: self.pool.on_progress(on_progress),
             ..self
         }
     }

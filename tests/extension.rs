@@ -8,10 +8,16 @@ mod common;
 
 use common::check_counts;
 use common::exec::Exec;
-use failfast::PooledExt as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use failfast::{Control, Error, PooledExt as _};
 use futures::TryStreamExt as _;
 
-on_every_executor!(pooled_extension_is_a_drop_in);
+on_every_executor!(
+    pooled_extension_is_a_drop_in,
+    pooled_takes_a_control_and_a_progress_callback,
+);
 
 fn pooled_extension_is_a_drop_in<X: Exec>(x: X) {
     let sum = x
@@ -55,4 +61,57 @@ fn pooled_extension_is_a_drop_in<X: Exec>(x: X) {
         abort.report().completed() + abort.unprocessed().len() + abort.cancelled().len(),
         50
     );
+}
+
+/// The drop-in with a control (a close, then an abort) and a progress
+/// callback, as `Pool` has them.
+fn pooled_takes_a_control_and_a_progress_callback<X: Exec>(x: X) {
+    let control = Control::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let closed = x.block_on({
+        let (stop, calls) = (control.clone(), Arc::clone(&calls));
+        let pooled = futures::stream::iter(0..usize::MAX)
+            .pooled(3)
+            .queue(4)
+            .control(&control)
+            .on_progress(move |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+            });
+        x.try_for_each(pooled, move |n| {
+            if n == 20 {
+                stop.close();
+            }
+            async move {
+                common::yield_times(n % 2).await;
+                Ok::<(), String>(())
+            }
+        })
+    });
+    assert!(closed.is_ok(), "a close finishes what entered");
+    let progress = control.progress();
+    assert!(progress.completed > 20 && progress.completed == progress.entered);
+    assert_eq!(calls.load(Ordering::SeqCst), progress.completed);
+
+    let control = Control::new();
+    let abort = x
+        .block_on({
+            let stop = control.clone();
+            let pooled = futures::stream::iter(0..100usize)
+                .pooled(2)
+                .control(&control);
+            x.try_for_each(pooled, move |n| {
+                if n == 5 {
+                    stop.abort();
+                }
+                async move {
+                    if n >= 5 {
+                        futures::future::pending::<()>().await;
+                    }
+                    Ok::<(), String>(())
+                }
+            })
+        })
+        .unwrap_err();
+    assert!(matches!(abort.error(), Error::Aborted { .. }));
+    check_counts(&abort);
 }
