@@ -52,6 +52,9 @@ pub(crate) struct Shared<T, R, E, SE> {
 
 impl<T, R, E, SE> Shared<T, R, E, SE> {
     pub(crate) fn new(settings: &Settings) -> (Self, Sender<T>) {
+        if let Some(control) = &settings.control {
+            control.take_for_run();
+        }
         let tracked = settings.control.is_some() || settings.on_progress.is_some();
         let control = settings.control.clone().unwrap_or_default();
         let counters = tracked.then(|| Arc::clone(&control.state.counters));

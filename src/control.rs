@@ -85,6 +85,8 @@ pub(crate) struct ControlState {
     has_deadline: AtomicBool,
     deadline: Mutex<Option<Deadline>>,
     pub(crate) counters: Arc<Counters>,
+    /// A run has taken this control: no other may.
+    taken: AtomicBool,
 }
 
 /// A handle that steers a run from outside: close its intake, abort it, or
@@ -92,7 +94,12 @@ pub(crate) struct ControlState {
 ///
 /// Make one, give a clone to [`Pool::control`](crate::Pool::control), keep the
 /// other. It works before the run starts (a run that starts closed ends at
-/// once) and while it runs. A `Control` is meant for one run.
+/// once) and while it runs.
+///
+/// A `Control` is for one run: its counters and its commands belong to that
+/// run. A second run set up with it (a cloned pool run again, say) panics
+/// when its run method is called, instead of adding to the first run's
+/// progress or starting closed; make a new `Control` for each run.
 ///
 /// # Examples
 ///
@@ -137,6 +144,7 @@ impl Control {
                 has_deadline: AtomicBool::new(false),
                 deadline: Mutex::new(None),
                 counters: Arc::default(),
+                taken: AtomicBool::new(false),
             }),
         }
     }
@@ -190,6 +198,18 @@ impl Control {
     /// it is exact.
     pub fn progress(&self) -> Progress {
         self.state.counters.snapshot()
+    }
+
+    /// Takes this control for a run.
+    ///
+    /// # Panics
+    ///
+    /// Panics if a run has taken it already.
+    pub(crate) fn take_for_run(&self) {
+        assert!(
+            !self.state.taken.swap(true, Ordering::SeqCst),
+            "failfast: this Control already steers another run; a Control is for one run, make a new one for each"
+        );
     }
 
     /// Polls the deadline, if one was given and has not fired; when it

@@ -131,7 +131,8 @@ impl<M> Pool<M> {
     }
 
     /// Lets `control` steer the run from outside (close, abort, deadline) and
-    /// read its progress.
+    /// read its progress. A `Control` is for one run: a second run set up
+    /// with it panics (see [`Control`]).
     #[must_use = "the builder returns the changed pool"]
     pub fn control(self, control: &Control) -> Pool<M> {
         let mut pool = self;

@@ -38,6 +38,11 @@ impl<M> Pool<M> {
     /// if the executor drops a worker unfinished, runs one inside
     /// [`Executor::spawn`](crate::Executor::spawn) or panics there.
     ///
+    /// # Panics
+    ///
+    /// Panics if the pool's [`Control`](crate::Control) has already been
+    /// given to another run: a `Control` is for one run.
+    ///
     /// # Cancel safety
     ///
     /// Dropping the returned future cancels the run: the source is dropped,
@@ -65,6 +70,10 @@ impl<M> Pool<M> {
     ///
     /// As for [`run`](Pool::run), and if the source returns an error or
     /// panics.
+    ///
+    /// # Panics
+    ///
+    /// As for [`run`](Pool::run).
     ///
     /// # Cancel safety
     ///
@@ -102,6 +111,10 @@ impl<M> Pool<M> {
     ///
     /// As for [`run`](Pool::run), and if the producer returns an error or
     /// panics.
+    ///
+    /// # Panics
+    ///
+    /// As for [`run`](Pool::run).
     ///
     /// # Cancel safety
     ///
@@ -162,6 +175,15 @@ impl<M> Pool<M> {
     /// Memory: the queue, the items in flight, and the outputs the consumer
     /// has not taken yet.
     ///
+    /// # Panics
+    ///
+    /// As for [`run`](Pool::run).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the stream cancels the run as dropping [`run`](Pool::run)'s
+    /// future does; outputs not taken yet are dropped with it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -202,6 +224,14 @@ impl<M> Pool<M> {
 
     /// Like [`run_with`](Pool::run_with), with the outputs handed out as a
     /// stream, as [`stream`](Pool::stream) describes.
+    ///
+    /// # Panics
+    ///
+    /// As for [`run`](Pool::run).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`stream`](Pool::stream): the producer goes with the run.
     ///
     /// # Examples
     ///

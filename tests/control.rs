@@ -219,3 +219,34 @@ fn a_producer_ends_intake_with_close_whatever_its_clones<X: Exec>(x: X) {
     let refused = x.block_on(stashed.send(10)).unwrap_err();
     assert_eq!(refused.into_inner(), 10);
 }
+
+/// A `Control` is for one run: a second run set up with it (a cloned pool
+/// run again) panics at once with a clear message, instead of adding to the
+/// first run's progress or starting closed.
+#[test]
+fn a_control_is_for_one_run() {
+    let control = Control::new();
+    let pool = Pool::new(2).control(&control);
+    let report = futures::executor::block_on(
+        pool.clone()
+            .run(futures::stream::iter(0..10u32), |n| async move {
+                Ok::<u32, String>(n)
+            }),
+    )
+    .unwrap();
+    assert_eq!(report.completed(), 10);
+    control.close();
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        drop(pool.run(futures::stream::iter(0..10u32), |n| async move {
+            Ok::<u32, String>(n)
+        }))
+    }));
+    let message = again.expect_err("a second run panics");
+    let message = message.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(message.contains("a Control is for one run"), "{message}");
+    assert_eq!(
+        control.progress().completed,
+        10,
+        "the first run's counts stay"
+    );
+}
