@@ -187,6 +187,7 @@ mod spawn;
 mod state;
 mod stream;
 mod sync;
+mod unfinished;
 mod worker;
 
 pub use config::{Outputs, Policy};
@@ -203,6 +204,7 @@ pub use panic::PanicPayload;
 pub use pool::Pool;
 pub use report::{Abort, Report};
 pub use sender::{SendError, Sender, TrySendError};
+pub use unfinished::{Fate, Unfinished};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

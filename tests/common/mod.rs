@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
-use failfast::{Abort, Report};
+use failfast::{Abort, Fate, Report};
 use futures::future::{Either, select};
 
 /// How long a single run may take before the test declares it hung.
@@ -322,6 +322,45 @@ pub fn check_accounting<T, R, E, SE>(abort: &Abort<T, R, E, SE>) {
         missing.is_empty(),
         "indices not accounted for: {missing:?} (entered = {entered})"
     );
+    check_unfinished(abort, &place);
+}
+
+/// Checks `failed()` and `unfinished()` against the places found by
+/// [`check_accounting`]: every index not completed, once, in order, with its
+/// fate, and the unprocessed items by reference.
+fn check_unfinished<T, R, E, SE>(abort: &Abort<T, R, E, SE>, place: &[Option<&'static str>]) {
+    let failed: Vec<usize> = (0..place.len())
+        .filter(|i| matches!(place[*i], Some("cause" | "other error")))
+        .collect();
+    assert_eq!(abort.failed(), failed, "failed()");
+    let expected: Vec<(usize, Fate)> = (0..place.len())
+        .filter_map(|i| match place[i] {
+            Some("cause" | "other error") => Some((i, Fate::Failed)),
+            Some("cancelled") => Some((i, Fate::Cancelled)),
+            Some("unprocessed") => Some((i, Fate::Unprocessed)),
+            _ => None,
+        })
+        .collect();
+    let unfinished = abort.unfinished();
+    let got: Vec<(usize, Fate)> = unfinished.iter().map(|u| (u.index, u.fate)).collect();
+    assert_eq!(got, expected, "unfinished()");
+    let mut items = abort.unprocessed().iter();
+    for u in &unfinished {
+        match u.fate {
+            Fate::Unprocessed => {
+                let (index, item) = items.next().expect("an unprocessed item");
+                assert_eq!(*index, u.index);
+                assert!(
+                    std::ptr::eq(item, u.item.expect("the item")),
+                    "the item itself"
+                );
+            }
+            _ => assert!(
+                u.item.is_none(),
+                "a failed or cancelled item does not come back"
+            ),
+        }
+    }
 }
 
 /// Checks that nothing is lost, by counts only, for runs with `Outputs::Discard`.
