@@ -159,7 +159,7 @@ impl Control {
     /// (with `?`, say) fails the run with
     /// [`Error::Source`](crate::Error::Source). Check
     /// `tx.send(item).await.is_err()`, or race upstream work against
-    /// [`Sender::stopped`](crate::Sender::stopped), to stop quietly.
+    /// [`Sender::closed`](crate::Sender::closed), to stop quietly.
     pub fn close(&self) {
         self.state.commands.raise_and_touch(Level::Closed);
     }

@@ -33,10 +33,26 @@ impl<M> Pool<M> {
     ///
     /// # Errors
     ///
-    /// Returns an [`Abort`] if a handler returns an error or panics: the first
-    /// such error is its [`error`](Abort::error). With spawned workers, also
-    /// if the executor drops a worker unfinished, runs one inside
-    /// [`Executor::spawn`](crate::Executor::spawn) or panics there.
+    /// Returns an [`Abort`], whose [`error`](Abort::error) is the first of
+    /// these to happen:
+    /// - a handler returns an error ([`Error::Failed`](crate::Error::Failed))
+    ///   or panics ([`Error::Panicked`](crate::Error::Panicked)): at the first
+    ///   one by default, at the `n`-th with
+    ///   [`Policy::AbortAfter(n)`](crate::Policy::AbortAfter), and with
+    ///   [`Policy::Continue`](crate::Policy::Continue) once every item was
+    ///   tried, if any failed;
+    /// - the pool's [`Control`](crate::Control) aborts, or the deadline given
+    ///   to [`close_with_deadline`](crate::Control::close_with_deadline)
+    ///   fires ([`Error::Aborted`](crate::Error::Aborted));
+    /// - the progress callback panics
+    ///   ([`Error::ProgressPanicked`](crate::Error::ProgressPanicked));
+    /// - the source panics
+    ///   ([`Error::SourcePanicked`](crate::Error::SourcePanicked));
+    /// - with spawned workers, the executor drops a worker unfinished
+    ///   ([`Error::WorkerLost`](crate::Error::WorkerLost)), runs one inside
+    ///   [`Executor::spawn`](crate::Executor::spawn)
+    ///   ([`Error::SpawnedInline`](crate::Error::SpawnedInline)) or panics
+    ///   there ([`Error::SpawnPanicked`](crate::Error::SpawnPanicked)).
     ///
     /// # Panics
     ///
