@@ -10,6 +10,27 @@ use crate::control::{Control, Progress};
 ///
 /// Source errors, lost workers and
 /// [`Control::abort`](crate::Control::abort) always stop it.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Policy, Pool};
+///
+/// assert_eq!(Policy::default(), Policy::FailFast);
+/// let abort = Pool::new(2)
+///     .policy(Policy::Continue)
+///     .run(futures::stream::iter(0..6u32), |n| async move {
+///         if n % 2 == 1 { Err(format!("{n} is odd")) } else { Ok(n) }
+///     })
+///     .await
+///     .unwrap_err();
+/// // Every item was tried: three completed, three failed.
+/// assert_eq!(abort.report().completed(), 3);
+/// assert_eq!(1 + abort.other_errors().len(), 3);
+/// assert!(abort.cancelled().is_empty() && abort.unprocessed().is_empty());
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Policy {
@@ -40,6 +61,30 @@ impl Policy {
 }
 
 /// What a run keeps of its handlers' outputs.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Outputs, Pool};
+///
+/// let squares = |n: u32| async move { Ok::<_, std::io::Error>(n * n) };
+/// let report = Pool::new(3)
+///     .outputs(Outputs::InputOrder)
+///     .run(futures::stream::iter(1..=4u32), squares)
+///     .await
+///     .unwrap();
+/// assert_eq!(report.outputs(), &[(0, 1), (1, 4), (2, 9), (3, 16)]);
+///
+/// let report = Pool::new(3)
+///     .outputs(Outputs::Discard)
+///     .run(futures::stream::iter(1..=4u32), squares)
+///     .await
+///     .unwrap();
+/// assert!(report.outputs().is_empty());
+/// assert_eq!(report.completed(), 4);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Outputs {

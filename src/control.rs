@@ -13,6 +13,29 @@ use crate::sync::{Mutex, lock};
 
 /// A snapshot of a run's progress, from [`Control::progress`] or given to
 /// [`Pool::on_progress`](crate::Pool::on_progress).
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Control, Pool, Progress};
+///
+/// let control = Control::new();
+/// assert_eq!(control.progress(), Progress::default());
+/// let _ = Pool::new(1)
+///     .queue(4)
+///     .control(&control)
+///     .run(futures::stream::iter(0..10u32), |n| async move {
+///         if n == 0 { Err("the first one fails") } else { Ok(n) }
+///     })
+///     .await;
+/// // Once the run has ended, the snapshot is exact and adds up.
+/// let p = control.progress();
+/// assert_eq!((p.entered, p.failed, p.unprocessed), (4, 1, 3));
+/// assert_eq!(p.entered, p.completed + p.failed + p.cancelled + p.unprocessed);
+/// assert_eq!((p.queued, p.in_flight), (0, 0));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Progress {
@@ -137,6 +160,24 @@ impl Default for Control {
 
 impl Control {
     /// A new handle, open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Pool};
+    ///
+    /// let control = Control::new();
+    /// assert!(!control.is_closed() && !control.is_aborted());
+    /// let report = Pool::new(2)
+    ///     .control(&control)
+    ///     .run(futures::stream::iter(0..5u32), |n| async move { Ok::<_, std::io::Error>(n) })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(!report.closed_early());
+    /// assert_eq!(control.progress().completed, 5);
+    /// # });
+    /// ```
     pub fn new() -> Control {
         Control {
             state: Arc::new(ControlState {
@@ -160,6 +201,25 @@ impl Control {
     /// [`Error::Source`](crate::Error::Source). Check
     /// `tx.send(item).await.is_err()`, or race upstream work against
     /// [`Sender::closed`](crate::Sender::closed), to stop quietly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Pool};
+    ///
+    /// let control = Control::new();
+    /// control.close(); // before the run: it starts closed and ends at once
+    /// let report = Pool::new(2)
+    ///     .control(&control)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move { Ok::<_, std::io::Error>(n) })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(report.closed_early());
+    /// assert_eq!(report.entered(), 0);
+    /// assert!(control.is_closed());
+    /// # });
+    /// ```
     pub fn close(&self) {
         self.state.commands.raise_and_touch(Level::Closed);
     }
@@ -168,6 +228,30 @@ impl Control {
     /// [`Error::Aborted`](crate::Error::Aborted) as its cause (unless an
     /// error came first): no new job starts, jobs in flight are dropped,
     /// queued items are handed back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Error, Pool};
+    ///
+    /// let control = Control::new();
+    /// let stop = control.clone();
+    /// let abort = Pool::new(1)
+    ///     .control(&control)
+    ///     .run(futures::stream::iter(0..100u32), move |n| {
+    ///         if n == 3 {
+    ///             stop.abort();
+    ///         }
+    ///         async move { Ok::<_, std::io::Error>(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(abort.error(), Error::Aborted { .. }));
+    /// assert!(abort.entered() < 100);
+    /// assert!(control.is_aborted());
+    /// # });
+    /// ```
     pub fn abort(&self) {
         self.state.commands.raise_and_touch(Level::Aborted);
     }
@@ -176,6 +260,30 @@ impl Control {
     /// ended by then. The crate owns no timer: pass your runtime's, such as
     /// `smol::Timer::after(..)` or `tokio::time::sleep(..)`. The run polls
     /// `deadline`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Error, Pool};
+    ///
+    /// // A deadline that never fires: the run just closes.
+    /// let control = Control::new();
+    /// control.close_with_deadline(futures::future::pending());
+    /// let source = futures::stream::iter(0..10u32);
+    /// let report = Pool::new(2).control(&control).run(source, |n| async move { Ok::<_, String>(n) });
+    /// assert!(report.await.unwrap().closed_early());
+    /// assert!(!control.is_aborted());
+    ///
+    /// // A deadline that has already passed: the run aborts.
+    /// let control = Control::new();
+    /// control.close_with_deadline(futures::future::ready(()));
+    /// let source = futures::stream::iter(0..10u32);
+    /// let abort = Pool::new(2).control(&control).run(source, |n| async move { Ok::<_, String>(n) });
+    /// assert!(matches!(abort.await.unwrap_err().error(), Error::Aborted { .. }));
+    /// assert!(control.is_aborted());
+    /// # });
+    /// ```
     pub fn close_with_deadline(&self, deadline: impl Future<Output = ()> + Send + 'static) {
         *lock(&self.state.deadline) = Some(Box::pin(deadline));
         self.state.has_deadline.store(true, Ordering::SeqCst);
@@ -184,11 +292,42 @@ impl Control {
     }
 
     /// Whether [`close`](Control::close) (or an abort) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Control;
+    ///
+    /// let control = Control::new();
+    /// assert!(!control.is_closed());
+    /// control.close();
+    /// assert!(control.is_closed());
+    ///
+    /// let aborted = Control::new();
+    /// aborted.abort(); // an abort closes too
+    /// assert!(aborted.is_closed());
+    /// # });
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.state.commands.level() >= Level::Closed
     }
 
     /// Whether [`abort`](Control::abort) was called (or a deadline fired).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Control;
+    ///
+    /// let control = Control::new();
+    /// control.close(); // closing is not aborting
+    /// assert!(!control.is_aborted());
+    /// control.abort();
+    /// assert!(control.is_aborted());
+    /// # });
+    /// ```
     pub fn is_aborted(&self) -> bool {
         self.state.commands.is_aborted()
     }
@@ -196,6 +335,27 @@ impl Control {
     /// A snapshot of the run's progress. Each counter is read on its own, so
     /// while the run goes on the snapshot is approximate; once it has ended,
     /// it is exact.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Policy, Pool};
+    ///
+    /// let control = Control::new();
+    /// let result = Pool::new(3)
+    ///     .control(&control)
+    ///     .policy(Policy::Continue)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n % 2 == 0 { Err("even") } else { Ok(n) }
+    ///     })
+    ///     .await;
+    /// assert!(result.is_err());
+    /// let progress = control.progress();
+    /// assert_eq!((progress.entered, progress.completed, progress.failed), (10, 5, 5));
+    /// assert_eq!((progress.cancelled, progress.unprocessed), (0, 0));
+    /// # });
+    /// ```
     pub fn progress(&self) -> Progress {
         self.state.counters.snapshot()
     }

@@ -132,6 +132,31 @@ pub enum Error<E, SE = Infallible> {
 
 impl<E, SE> Error<E, SE> {
     /// The index of the item this error is about; `None` for source errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let failed = Pool::new(2)
+    ///     .run(futures::stream::iter(0..5u32), |n| async move {
+    ///         if n == 3 { Err("three") } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(failed.error().index(), Some(3));
+    ///
+    /// // A source error is about no item.
+    /// let source = Pool::new(2)
+    ///     .try_run(futures::stream::iter([Ok(0u32), Err("disconnected")]), |n| async move {
+    ///         Ok::<u32, String>(n)
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(source.error().index(), None);
+    /// # });
+    /// ```
     pub fn index(&self) -> Option<usize> {
         match self {
             Error::Failed { index, .. } | Error::Panicked { index, .. } => Some(*index),
@@ -140,6 +165,24 @@ impl<E, SE> Error<E, SE> {
     }
 
     /// The handler's error, if this is [`Error::Failed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::num::IntErrorKind;
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(1)
+    ///     .run(futures::stream::iter(["1", "x", "3"]), |s| async move {
+    ///         s.parse::<u32>()
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// let error = abort.error().handler_error().expect("the handler failed");
+    /// assert_eq!(error.kind(), &IntErrorKind::InvalidDigit);
+    /// # });
+    /// ```
     pub fn handler_error(&self) -> Option<&E> {
         match self {
             Error::Failed { source, .. } => Some(source),
@@ -149,6 +192,26 @@ impl<E, SE> Error<E, SE> {
 
     /// The panic message, if a handler, the source, an executor's `spawn` or the
     /// progress callback panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(2)
+    ///     .run(futures::stream::iter(0..4u32), |n| async move {
+    ///         if n == 2 { panic!("two is too many") }
+    ///         Ok::<u32, String>(n)
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// let error = abort.error();
+    /// assert_eq!(error.panic_message(), Some("two is too many"));
+    /// assert_eq!(error.index(), Some(2));
+    /// assert!(error.handler_error().is_none());
+    /// # });
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match self {
             Error::Panicked { message, .. }

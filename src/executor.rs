@@ -12,6 +12,30 @@ use std::task::{Context, Poll};
 /// The pool keeps its own link to every task it spawns, so an [`Executor`]
 /// can spawn it and forget it: the pool learns when it ends (or is dropped
 /// unfinished) and stops it when the run ends or is dropped.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use failfast::{Pool, Task};
+///
+/// let spawned = Arc::new(AtomicUsize::new(0));
+/// let count = Arc::clone(&spawned);
+/// let report = Pool::new(3)
+///     .spawn_on(move |task: Task| {
+///         count.fetch_add(1, Ordering::SeqCst);
+///         // A task is a future: any thread that polls it to the end will do.
+///         std::thread::spawn(move || futures::executor::block_on(task));
+///     })
+///     .run(futures::stream::iter(0..10u32), |n| async move { Ok::<u32, String>(n) })
+///     .await
+///     .unwrap();
+/// assert_eq!(report.completed(), 10);
+/// assert_eq!(spawned.load(Ordering::SeqCst), 3); // one task per worker
+/// # });
+/// ```
 #[must_use = "a task does nothing unless it is spawned or polled"]
 pub struct Task(Pin<Box<dyn Future<Output = ()> + Send + 'static>>);
 
@@ -102,6 +126,31 @@ impl fmt::Debug for Task {
 /// ```
 pub trait Executor {
     /// Spawns `task`, to be polled to completion.
+    ///
+    /// # Examples
+    ///
+    /// An executor of your own, implemented on a type:
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Executor, Pool, Task};
+    ///
+    /// struct ThreadPerTask;
+    ///
+    /// impl Executor for ThreadPerTask {
+    ///     fn spawn(&self, task: Task) {
+    ///         std::thread::spawn(move || futures::executor::block_on(task));
+    ///     }
+    /// }
+    ///
+    /// let report = Pool::new(2)
+    ///     .spawn_on(ThreadPerTask)
+    ///     .run(futures::stream::iter(0..8u64), |n| async move { Ok::<u64, String>(n + 1) })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.outputs().iter().map(|(_, n)| n).sum::<u64>(), 36);
+    /// # });
+    /// ```
     fn spawn(&self, task: Task);
 }
 
@@ -141,6 +190,23 @@ mod smol_adapter {
 
     /// smol's global executor ([`smol::spawn`]), which starts its own threads
     /// on first use (`SMOL_THREADS` sets how many).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use failfast::{Pool, SmolGlobal};
+    ///
+    /// let report = smol::block_on(
+    ///     Pool::new(4)
+    ///         .spawn_on(SmolGlobal)
+    ///         .run(smol::stream::iter(0..50u64), |n| async move {
+    ///             Ok::<u64, String>(n * 3)
+    ///         }),
+    /// )
+    /// .unwrap();
+    /// assert_eq!(report.completed(), 50);
+    /// assert_eq!(report.outputs().iter().map(|(_, n)| n).sum::<u64>(), 3675);
+    /// ```
     #[derive(Debug, Clone, Copy, Default)]
     pub struct SmolGlobal;
 

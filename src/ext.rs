@@ -56,6 +56,22 @@ pub trait PooledExt: Stream + Sized {
     /// # Panics
     ///
     /// Panics if `workers` is 0, as [`Pool::new`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::PooledExt as _;
+    ///
+    /// let abort = futures::stream::iter(vec!["7", "x", "9"])
+    ///     .pooled(2)
+    ///     .try_for_each(|s: &str| async move { s.parse::<u8>().map(drop) })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.error().index(), Some(1));
+    /// assert_eq!(abort.to_string(), "item 1 failed: invalid digit found in string");
+    /// # });
+    /// ```
     fn pooled(self, workers: usize) -> Pooled<Self> {
         Pooled {
             stream: self,
@@ -102,6 +118,22 @@ pub trait PooledExt: Stream + Sized {
 
 /// Marks a [`Pooled`] stream whose items are `Result`s: made by
 /// [`PooledExt::try_pooled`].
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Fallible, Inline, Pooled, PooledExt as _};
+///
+/// let source = futures::stream::iter(vec![Ok(1u32), Ok(2), Err("lost the connection")]);
+/// let pooled: Pooled<_, Inline, Fallible> = source.try_pooled(2);
+/// let abort = pooled
+///     .try_for_each(|n| async move { Ok::<(), String>(drop(n)) })
+///     .await
+///     .unwrap_err();
+/// assert_eq!(abort.error().to_string(), "source failed after 2 items");
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fallible;
 
@@ -109,6 +141,26 @@ impl<S: Stream> PooledExt for S {}
 
 /// A stream waiting for its handler; made by [`PooledExt::pooled`] (`K` is
 /// `()`) or [`PooledExt::try_pooled`] (`K` is [`Fallible`]).
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use failfast::{Policy, PooledExt as _};
+///
+/// let total = AtomicU64::new(0);
+/// let pooled = futures::stream::iter(1..=10u64).pooled(3).queue(6).policy(Policy::FailFast);
+/// pooled
+///     .try_for_each(|n| {
+///         total.fetch_add(n, Ordering::SeqCst);
+///         async { Ok::<(), String>(()) }
+///     })
+///     .await
+///     .unwrap();
+/// assert_eq!(total.into_inner(), 55);
+/// # });
+/// ```
 #[must_use = "a pooled stream does nothing until `try_for_each` or `try_map` is called"]
 pub struct Pooled<S, M = Inline, K = ()> {
     stream: S,
@@ -130,6 +182,29 @@ impl<S, M, K> Pooled<S, M, K> {
     /// # Panics
     ///
     /// Panics if `capacity` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use failfast::PooledExt as _;
+    ///
+    /// let most_held = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&most_held);
+    /// futures::stream::iter(0..500u32)
+    ///     .pooled(2)
+    ///     .queue(8)
+    ///     .on_progress(move |p| {
+    ///         seen.fetch_max(p.queued + p.in_flight, Ordering::SeqCst);
+    ///     })
+    ///     .try_for_each(|_| async { Ok::<(), String>(()) })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(most_held.load(Ordering::SeqCst) <= 8 + 2);
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed stream"]
     pub fn queue(self, capacity: usize) -> Self {
         Pooled {
@@ -143,6 +218,24 @@ impl<S, M, K> Pooled<S, M, K> {
     /// # Panics
     ///
     /// Panics on `Policy::AbortAfter(0)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Policy, PooledExt as _};
+    ///
+    /// let abort = futures::stream::iter(0..12u32)
+    ///     .pooled(3)
+    ///     .policy(Policy::Continue)
+    ///     .try_for_each(|n| async move { if n % 5 == 0 { Err(n) } else { Ok(()) } })
+    ///     .await
+    ///     .unwrap_err();
+    /// // Every item was tried: each failure is listed.
+    /// assert_eq!(abort.failed(), vec![0, 5, 10]);
+    /// assert_eq!(abort.report().completed(), 9);
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed stream"]
     pub fn policy(self, policy: Policy) -> Self {
         Pooled {
@@ -218,6 +311,30 @@ impl<S, M, K> Pooled<S, M, K> {
     }
 
     /// Spawns the workers on `executor`, as [`Pool::spawn_on`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use failfast::PooledExt as _;
+    ///
+    /// let thread_pool = futures::executor::ThreadPool::new().unwrap();
+    /// let total = Arc::new(AtomicU64::new(0));
+    /// let sum = Arc::clone(&total);
+    /// futures::stream::iter(1..=100u64)
+    ///     .pooled(4)
+    ///     .spawn_on(move |task| thread_pool.spawn_ok(task))
+    ///     .try_for_each(move |n| {
+    ///         let sum = Arc::clone(&sum);
+    ///         async move { Ok::<(), String>(drop(sum.fetch_add(n, Ordering::SeqCst))) }
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(total.load(Ordering::SeqCst), 5050);
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed stream"]
     pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>, K> {
         Pooled {
@@ -242,6 +359,28 @@ impl<S: Stream, M> Pooled<S, M> {
     /// # Cancel safety
     ///
     /// Dropping the future cancels the run, as for [`Pool::run`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::Mutex;
+    /// use failfast::PooledExt as _;
+    ///
+    /// let seen = Mutex::new(Vec::new());
+    /// futures::stream::iter(0..6u32)
+    ///     .pooled(2)
+    ///     .try_for_each(|n| {
+    ///         seen.lock().unwrap().push(n);
+    ///         async { Ok::<(), String>(()) }
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// let mut seen = seen.into_inner().unwrap();
+    /// seen.sort();
+    /// assert_eq!(seen, [0, 1, 2, 3, 4, 5]);
+    /// # });
+    /// ```
     pub fn try_for_each<F, Fut, E>(
         self,
         f: F,
@@ -308,6 +447,27 @@ impl<S: TryStream, M> Pooled<S, M, Fallible> {
     /// # Cancel safety
     ///
     /// Dropping the future cancels the run, as for [`Pool::run`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use failfast::PooledExt as _;
+    ///
+    /// let total = AtomicU32::new(0);
+    /// let readings = futures::stream::iter(vec![Ok::<u32, String>(3), Ok(4), Ok(5)]);
+    /// readings
+    ///     .try_pooled(2)
+    ///     .try_for_each(|n| {
+    ///         total.fetch_add(n, Ordering::SeqCst);
+    ///         async { Ok::<(), String>(()) }
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(total.into_inner(), 12);
+    /// # });
+    /// ```
     pub fn try_for_each<F, Fut, E>(
         self,
         f: F,

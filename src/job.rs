@@ -47,16 +47,74 @@ impl Job {
     }
 
     /// The job running on this thread right now, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Job, Pool};
+    ///
+    /// assert_eq!(Job::current(), None); // not in a handler
+    /// let report = Pool::new(2)
+    ///     .run(futures::stream::iter(0..4u32), |n| {
+    ///         let creating = Job::current(); // the call that creates the future
+    ///         async move {
+    ///             let polling = Job::current(); // a poll of that future
+    ///             Ok::<_, std::io::Error>(creating.is_some() && creating == polling)
+    ///         }
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(report.outputs().iter().all(|(_, same)| *same));
+    /// assert_eq!(Job::current(), None);
+    /// # });
+    /// ```
     pub fn current() -> Option<Job> {
         CURRENT.with(Cell::get)
     }
 
     /// The item's index: items are numbered 0, 1, 2, … as they enter the pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Job, Outputs, Pool};
+    ///
+    /// let report = Pool::new(3)
+    ///     .outputs(Outputs::InputOrder)
+    ///     .run(futures::stream::iter(["a", "b", "c"]), |s| async move {
+    ///         Ok::<_, std::io::Error>((Job::current().unwrap().index(), s))
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// let seen: Vec<_> = report.outputs().iter().map(|(_, out)| *out).collect();
+    /// assert_eq!(seen, [(0, "a"), (1, "b"), (2, "c")]);
+    /// # });
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// The worker's number, from 0 to the pool's worker count minus one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Job, Pool};
+    ///
+    /// let pool = Pool::new(3);
+    /// let workers = pool.workers();
+    /// let report = pool
+    ///     .run(futures::stream::iter(0..20u32), |_| async move {
+    ///         Ok::<_, std::io::Error>(Job::current().unwrap().worker())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(report.outputs().iter().all(|(_, worker)| *worker < workers));
+    /// # });
+    /// ```
     pub fn worker(&self) -> usize {
         self.worker
     }

@@ -65,6 +65,22 @@ impl Pool {
     ///
     /// Panics if `workers` is 0: no item could ever be handled, and a producer
     /// would wait forever.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let pool = Pool::new(3);
+    /// assert_eq!((pool.workers(), pool.capacity()), (3, 3));
+    /// let report = pool
+    ///     .run(futures::stream::iter(1..=4u32), |n| async move { Ok::<u32, String>(n * n) })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.outputs().iter().map(|(_, n)| n).sum::<u32>(), 30);
+    /// # });
+    /// ```
     pub fn new(workers: usize) -> Pool {
         assert!(
             workers > 0,
@@ -93,6 +109,30 @@ impl<M> Pool<M> {
     /// # Panics
     ///
     /// Panics if `capacity` is 0 (a rendezvous queue is not supported: use 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use failfast::Pool;
+    ///
+    /// let most_held = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&most_held);
+    /// let report = Pool::new(2)
+    ///     .queue(3)
+    ///     .on_progress(move |p| {
+    ///         seen.fetch_max(p.queued + p.in_flight, Ordering::SeqCst);
+    ///     })
+    ///     .run(futures::stream::iter(0..1000u32), |n| async move { Ok::<u32, String>(n) })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.completed(), 1000);
+    /// // Never more than `capacity + workers` items held at once.
+    /// assert!(most_held.load(Ordering::SeqCst) <= 3 + 2);
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed pool"]
     pub fn queue(self, capacity: usize) -> Pool<M> {
         assert!(
@@ -106,6 +146,31 @@ impl<M> Pool<M> {
 
     /// Sets what the run keeps of the handlers' outputs (by default, all of
     /// them, in completion order).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Outputs, Pool};
+    ///
+    /// let items = || futures::stream::iter(0..20u32);
+    /// let sorted = Pool::new(4)
+    ///     .outputs(Outputs::InputOrder)
+    ///     .run(items(), |n| async move { Ok::<u32, String>(n + 100) })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(sorted.outputs().iter().enumerate().all(|(i, &(index, out))| {
+    ///     index == i && out == i as u32 + 100
+    /// }));
+    ///
+    /// let discarded = Pool::new(4)
+    ///     .outputs(Outputs::Discard)
+    ///     .run(items(), |n| async move { Ok::<u32, String>(n + 100) })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!((discarded.completed(), discarded.outputs().len()), (20, 0));
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed pool"]
     pub fn outputs(self, outputs: Outputs) -> Pool<M> {
         let mut pool = self;
@@ -119,6 +184,26 @@ impl<M> Pool<M> {
     ///
     /// Panics on `Policy::AbortAfter(0)`: a run cannot abort before any
     /// error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Policy, Pool};
+    ///
+    /// // Try every item, and collect every error.
+    /// let abort = Pool::new(3)
+    ///     .policy(Policy::Continue)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n == 3 || n == 7 { Err(format!("{n} is unlucky")) } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.failed(), vec![3, 7]);
+    /// assert_eq!(abort.report().completed(), 8);
+    /// assert!(abort.cancelled().is_empty() && abort.unprocessed().is_empty());
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed pool"]
     pub fn policy(self, policy: Policy) -> Pool<M> {
         assert!(
@@ -133,6 +218,30 @@ impl<M> Pool<M> {
     /// Lets `control` steer the run from outside (close, abort, deadline) and
     /// read its progress. A `Control` is for one run: a second run set up
     /// with it panics (see [`Control`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Error, Pool};
+    ///
+    /// let control = Control::new();
+    /// let abort_now = control.clone();
+    /// let abort = Pool::new(2)
+    ///     .control(&control)
+    ///     .run(futures::stream::iter(0..u64::MAX), move |n| {
+    ///         if n == 50 {
+    ///             abort_now.abort(); // stop everything, from outside the pool
+    ///         }
+    ///         async move { Ok::<u64, String>(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(abort.error(), Error::Aborted { .. }));
+    /// assert!(control.is_aborted());
+    /// assert_eq!(control.progress().entered, abort.entered());
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed pool"]
     pub fn control(self, control: &Control) -> Pool<M> {
         let mut pool = self;
@@ -148,6 +257,27 @@ impl<M> Pool<M> {
     /// as it finished, and the run aborts with
     /// [`Error::ProgressPanicked`](crate::Error::ProgressPanicked) (unless an
     /// error came first); the caller does not unwind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::{Arc, Mutex};
+    /// use failfast::Pool;
+    ///
+    /// let snapshots = Arc::new(Mutex::new(Vec::new()));
+    /// let log = Arc::clone(&snapshots);
+    /// Pool::new(2)
+    ///     .on_progress(move |progress| log.lock().unwrap().push(*progress))
+    ///     .run(futures::stream::iter(0..5u32), |n| async move { Ok::<u32, String>(n) })
+    ///     .await
+    ///     .unwrap();
+    /// let snapshots = snapshots.lock().unwrap();
+    /// // One call per finished item, the last one when all five are done.
+    /// assert_eq!(snapshots.len(), 5);
+    /// assert_eq!(snapshots.iter().map(|p| p.completed).max(), Some(5));
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed pool"]
     pub fn on_progress(self, on_progress: impl Fn(&Progress) + Send + Sync + 'static) -> Pool<M> {
         let mut pool = self;
@@ -156,11 +286,30 @@ impl<M> Pool<M> {
     }
 
     /// The number of workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use failfast::Pool;
+    ///
+    /// let pool = Pool::new(8).queue(100);
+    /// assert_eq!(pool.workers(), 8);
+    /// ```
     pub fn workers(&self) -> usize {
         self.workers
     }
 
     /// The queue's capacity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use failfast::Pool;
+    ///
+    /// // The queue holds as many items as there are workers, by default.
+    /// assert_eq!(Pool::new(4).capacity(), 4);
+    /// assert_eq!(Pool::new(4).queue(64).capacity(), 64);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.settings.capacity
     }
@@ -192,6 +341,26 @@ impl<M> Pool<M> {
     ///
     /// The executor must poll each task it is given after `spawn` returns,
     /// on any thread, until it completes, or drop it (see [`Executor`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Outputs, Pool};
+    ///
+    /// let thread_pool = futures::executor::ThreadPool::new().unwrap();
+    /// let report = Pool::new(4)
+    ///     .outputs(Outputs::InputOrder)
+    ///     .spawn_on(move |task| thread_pool.spawn_ok(task))
+    ///     .run(futures::stream::iter(0..100u64), |n| async move {
+    ///         Ok::<u64, String>((0..=n).sum())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.completed(), 100);
+    /// assert_eq!(report.outputs()[99], (99, 4950));
+    /// # });
+    /// ```
     #[must_use = "the builder returns the changed pool"]
     pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>> {
         Pool {

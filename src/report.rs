@@ -15,6 +15,24 @@ use crate::error::Error;
 /// was neither closed nor aborted hands nothing back.
 ///
 /// `T` is the item type and `R` the handler's output type.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::Pool;
+///
+/// let report = Pool::new(2)
+///     .run(futures::stream::iter(0..5u32), |n| async move {
+///         Ok::<u32, String>(n * n)
+///     })
+///     .await
+///     .unwrap();
+/// assert_eq!((report.entered(), report.completed()), (5, 5));
+/// assert!(!report.closed_early());
+/// assert!(report.unprocessed().is_empty());
+/// # });
+/// ```
 pub struct Report<T, R> {
     pub(crate) entered: usize,
     pub(crate) completed: usize,
@@ -25,11 +43,47 @@ pub struct Report<T, R> {
 
 impl<T, R> Report<T, R> {
     /// How many items entered the pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let report = Pool::new(3)
+    ///     .run(futures::stream::iter(["a", "b", "c", "d"]), |s| async move {
+    ///         Ok::<usize, String>(s.len())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// // A run that ends in `Ok` took every item of its source.
+    /// assert_eq!(report.entered(), 4);
+    /// # });
+    /// ```
     pub fn entered(&self) -> usize {
         self.entered
     }
 
     /// How many items the handler completed successfully.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Outputs, Pool};
+    ///
+    /// let report = Pool::new(2)
+    ///     .outputs(Outputs::Discard)
+    ///     .run(futures::stream::iter(0..100u32), |n| async move {
+    ///         Ok::<u32, String>(n)
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// // Counted even when the outputs are discarded.
+    /// assert_eq!(report.completed(), 100);
+    /// assert!(report.outputs().is_empty());
+    /// # });
+    /// ```
     pub fn completed(&self) -> usize {
         self.completed
     }
@@ -38,6 +92,26 @@ impl<T, R> Report<T, R> {
     /// (or a deadline's close) before it ended. The source may have ended on
     /// its own meanwhile: [`entered`](Report::entered) says how many items
     /// were taken from it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Pool};
+    ///
+    /// let control = Control::new();
+    /// control.close(); // before the run starts: nothing is taken from the source
+    /// let report = Pool::new(2)
+    ///     .control(&control)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         Ok::<u32, String>(n)
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(report.closed_early());
+    /// assert_eq!(report.entered(), 0);
+    /// # });
+    /// ```
     pub fn closed_early(&self) -> bool {
         self.closed_early
     }
@@ -46,11 +120,46 @@ impl<T, R> Report<T, R> {
     /// or input order as [`Outputs`](crate::Outputs) says. Empty if the pool
     /// was told to discard outputs
     /// ([`Outputs::Discard`](crate::Outputs::Discard)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Outputs, Pool};
+    ///
+    /// let report = Pool::new(3)
+    ///     .outputs(Outputs::InputOrder)
+    ///     .run(futures::stream::iter(["one", "two", "three"]), |s| async move {
+    ///         Ok::<usize, String>(s.len())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.outputs(), &[(0, 3), (1, 3), (2, 5)]);
+    /// # });
+    /// ```
     pub fn outputs(&self) -> &[(usize, R)] {
         &self.outputs
     }
 
     /// Takes the outputs, as [`outputs`](Report::outputs) describes them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Outputs, Pool};
+    ///
+    /// let report = Pool::new(2)
+    ///     .outputs(Outputs::InputOrder)
+    ///     .run(futures::stream::iter(1..=4u32), |n| async move {
+    ///         Ok::<String, String>(n.to_string())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// let outputs: Vec<String> = report.into_outputs().into_iter().map(|(_, s)| s).collect();
+    /// assert_eq!(outputs, ["1", "2", "3", "4"]);
+    /// # });
+    /// ```
     pub fn into_outputs(self) -> Vec<(usize, R)> {
         self.outputs
     }
@@ -90,6 +199,28 @@ impl<T, R> Report<T, R> {
 
     /// Takes the items that were never started, as
     /// [`unprocessed`](Report::unprocessed) describes them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Control, Pool};
+    ///
+    /// let control = Control::new();
+    /// let report = Pool::new(1)
+    ///     .control(&control)
+    ///     .run(futures::stream::iter(0..100u32), |n| {
+    ///         if n == 2 { control.close() }
+    ///         async move { Ok::<u32, String>(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// // A close stops intake, and every item that entered was handled.
+    /// assert!(report.closed_early());
+    /// assert_eq!(report.completed(), report.entered());
+    /// assert!(report.into_unprocessed().is_empty());
+    /// # });
+    /// ```
     pub fn into_unprocessed(self) -> Vec<(usize, T)> {
         self.unprocessed
     }
@@ -180,11 +311,50 @@ impl<T, R, E, SE> Abort<T, R, E, SE> {
 
     /// The first error: under [`Policy::FailFast`](crate::Policy::FailFast)
     /// (the default), the one that stopped the run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(2)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n == 3 { Err("three") } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.error().index(), Some(3));
+    /// assert_eq!(abort.error().to_string(), "item 3 failed");
+    /// # });
+    /// ```
     pub fn error(&self) -> &Error<E, SE> {
         &self.parts.error
     }
 
     /// Takes the error that stopped the run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Error, Pool};
+    ///
+    /// let abort = Pool::new(2)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n == 3 { Err(format!("{n} is unlucky")) } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// match abort.into_error() {
+    ///     Error::Failed { index, source } => {
+    ///         assert_eq!(index, 3);
+    ///         assert_eq!(source, "3 is unlucky"); // the handler's error, by value
+    ///     }
+    ///     other => panic!("unexpected error: {other}"),
+    /// }
+    /// # });
+    /// ```
     pub fn into_error(self) -> Error<E, SE> {
         self.parts.error
     }
@@ -193,35 +363,150 @@ impl<T, R, E, SE> Abort<T, R, E, SE> {
     /// [`Policy`](crate::Policy) let the run go on after, and errors that
     /// arrived while it was aborting (a handler that failed at about the same
     /// time, a producer that returned an error after its send was refused).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Policy, Pool};
+    ///
+    /// let abort = Pool::new(1)
+    ///     .policy(Policy::Continue)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n % 3 == 1 { Err(n) } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.error().index(), Some(1));
+    /// let later: Vec<_> = abort.other_errors().iter().map(|e| e.index()).collect();
+    /// assert_eq!(later, [Some(4), Some(7)]);
+    /// # });
+    /// ```
     pub fn other_errors(&self) -> &[Error<E, SE>] {
         &self.parts.other_errors
     }
 
     /// Indices of the items whose handler was running when the run aborted
     /// and was cancelled (dropped), in increasing order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(2)
+    ///     .run(futures::stream::iter(0..2u32), |n| async move {
+    ///         if n == 0 {
+    ///             std::future::pending::<()>().await; // never finishes on its own
+    ///         }
+    ///         if n == 1 { Err("one") } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.error().index(), Some(1));
+    /// assert_eq!(abort.cancelled(), &[0]);
+    /// # });
+    /// ```
     pub fn cancelled(&self) -> &[usize] {
         &self.parts.cancelled
     }
 
     /// Items that entered the pool but were never started, with their indices,
     /// in increasing order of index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(1)
+    ///     .queue(3)
+    ///     .run(futures::stream::iter(["a", "b", "c", "d", "e"]), |s| async move {
+    ///         if s == "a" { Err("bad item") } else { Ok(s.len()) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// // Item 0 failed; the items queued behind it come back by value.
+    /// assert_eq!(abort.unprocessed(), &[(1, "b"), (2, "c")]);
+    /// # });
+    /// ```
     pub fn unprocessed(&self) -> &[(usize, T)] {
         self.parts.report.unprocessed()
     }
 
     /// Takes the items that were never started, as
     /// [`unprocessed`](Abort::unprocessed) describes them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(1)
+    ///     .queue(4)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n == 0 { Err("the first one fails") } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// // The items to retry, by value.
+    /// let retry: Vec<u32> = abort.into_unprocessed().into_iter().map(|(_, n)| n).collect();
+    /// assert_eq!(retry, [1, 2, 3]);
+    /// # });
+    /// ```
     pub fn into_unprocessed(self) -> Vec<(usize, T)> {
         self.parts.report.unprocessed
     }
 
     /// What completed before the run stopped; its
     /// [`unprocessed`](Report::unprocessed) items are this abort's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(1)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move {
+    ///         if n == 2 { Err("two") } else { Ok(n * 10) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// // One worker: items 0 and 1 completed before item 2 failed.
+    /// let report = abort.report();
+    /// assert_eq!(report.completed(), 2);
+    /// assert_eq!(report.outputs(), &[(0, 0), (1, 10)]);
+    /// # });
+    /// ```
     pub fn report(&self) -> &Report<T, R> {
         &self.parts.report
     }
 
     /// How many items entered the pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// let abort = Pool::new(2)
+    ///     .run(futures::stream::iter(0..100u32), |n| async move {
+    ///         if n == 5 { Err("five") } else { Ok(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// // Every item that entered is accounted for exactly once.
+    /// let failed = 1 + abort.other_errors().len();
+    /// let done = abort.report().completed() + failed + abort.cancelled().len();
+    /// assert_eq!(done + abort.unprocessed().len(), abort.entered());
+    /// assert!(abort.entered() < 100);
+    /// # });
+    /// ```
     pub fn entered(&self) -> usize {
         self.parts.report.entered
     }

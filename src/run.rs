@@ -65,6 +65,23 @@ impl<M> Pool<M> {
     /// items in the queue are dropped unhandled, and every job in flight is
     /// dropped (inline: with the future; spawned: as soon as the poll it is
     /// in returns, see [`spawn_on`](Pool::spawn_on)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Outputs, Pool};
+    ///
+    /// let report = Pool::new(2)
+    ///     .queue(4)
+    ///     .outputs(Outputs::InputOrder)
+    ///     .run(futures::stream::iter(0..10u32), |n| async move { Ok::<u32, String>(n * 2) })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.completed(), 10);
+    /// assert_eq!(report.outputs()[..3], [(0, 0), (1, 2), (2, 4)]);
+    /// # });
+    /// ```
     pub fn run<T, S, F, Fut, R, E>(
         self,
         source: S,
@@ -94,6 +111,22 @@ impl<M> Pool<M> {
     /// # Cancel safety
     ///
     /// As for [`run`](Pool::run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Error, Pool};
+    ///
+    /// let lines = futures::stream::iter(vec![Ok("1"), Ok("2"), Err("disk error"), Ok("4")]);
+    /// let abort = Pool::new(2)
+    ///     .try_run(lines, |line: &str| async move { line.parse::<u32>() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(abort.error(), Error::Source { entered: 2, source: "disk error" }));
+    /// assert_eq!(abort.entered(), 2);
+    /// # });
+    /// ```
     pub fn try_run<T, SE, S, F, Fut, R, E>(
         self,
         source: S,

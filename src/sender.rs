@@ -21,6 +21,30 @@ use crate::sync::lock;
 /// item back. A clone kept anywhere keeps intake open: end it with
 /// [`close`](Sender::close). Items are numbered 0, 1, 2, … in
 /// the order they are accepted.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Outputs, Pool, SendError};
+///
+/// let report = Pool::new(2)
+///     .outputs(Outputs::InputOrder)
+///     .run_with(
+///         |tx| async move {
+///             for word in ["alpha", "beta", "gamma"] {
+///                 tx.send(word).await?;
+///             }
+///             Ok::<(), SendError<&str>>(())
+///         },
+///         |word| async move { Ok::<usize, String>(word.len()) },
+///     )
+///     .await
+///     .unwrap();
+/// // Numbered in the order they were accepted.
+/// assert_eq!(report.outputs(), &[(0, 5), (1, 4), (2, 5)]);
+/// # });
+/// ```
 pub struct Sender<T> {
     tx: async_channel::Sender<Entry<T>>,
     queue: Arc<Queue<T>>,
@@ -99,6 +123,29 @@ impl<T> Sender<T> {
     /// Returns [`TrySendError::Full`] if the queue is full and
     /// [`TrySendError::Closed`] if the run has aborted or its intake has
     /// closed; both hand `item` back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Pool, TrySendError};
+    ///
+    /// let report = Pool::new(1)
+    ///     .queue(1)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             assert!(tx.try_send(0).is_ok());
+    ///             // The queue holds one item and no worker has run yet.
+    ///             assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+    ///             tx.send(1).await // waits for room instead
+    ///         },
+    ///         |n: u32| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.completed(), 2);
+    /// # });
+    /// ```
     pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
         let next = &self.queue.next.0;
         let _turn = (!self.sole).then(|| lock(&next.lock));
@@ -274,22 +321,108 @@ impl<T> Sender<T> {
     }
 
     /// The number of items waiting in the queue (not counting those in flight).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(1)
+    ///     .queue(4)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             assert_eq!(tx.len(), 0);
+    ///             tx.try_send("a").unwrap();
+    ///             tx.try_send("b").unwrap();
+    ///             assert_eq!(tx.len(), 2); // no worker has taken one yet
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |s| async move { Ok::<&str, String>(s) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn len(&self) -> usize {
         self.tx.len()
     }
 
     /// Whether the queue holds no waiting item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(1)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             assert!(tx.is_empty());
+    ///             tx.try_send(7).unwrap();
+    ///             assert!(!tx.is_empty()); // no worker has taken it yet
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n: u32| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.tx.is_empty()
     }
 
     /// The queue's capacity, as set by [`Pool::queue`](crate::Pool::queue).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(2)
+    ///     .queue(8)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             assert_eq!(tx.capacity(), 8);
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n: u32| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn capacity(&self) -> usize {
         self.tx.capacity().unwrap_or(usize::MAX)
     }
 
     /// Whether the queue has stopped accepting items (the run aborted or its
     /// intake closed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(2)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             assert!(!tx.is_closed());
+    ///             tx.close();
+    ///             assert!(tx.is_closed());
+    ///             assert!(tx.send(1).await.is_err());
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n: u32| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
@@ -324,10 +457,52 @@ impl<T> fmt::Debug for Sender<T> {
 /// item that could not be sent.
 #[derive(PartialEq, Eq, Clone, Copy, thiserror::Error)]
 #[error("sending into a stopped pool")]
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Pool, SendError};
+///
+/// Pool::new(1)
+///     .run_with(
+///         |tx| async move {
+///             tx.close();
+///             // The refused item comes back in the error.
+///             assert_eq!(tx.send("late").await, Err(SendError("late")));
+///             Ok::<(), std::convert::Infallible>(())
+///         },
+///         |s| async move { Ok::<&str, String>(s) },
+///     )
+///     .await
+///     .unwrap();
+/// # });
+/// ```
 pub struct SendError<T>(pub T);
 
 impl<T> SendError<T> {
     /// Returns the item that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(1)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             tx.close();
+    ///             let refused = tx.send(String::from("late")).await.unwrap_err();
+    ///             assert_eq!(refused.into_inner(), "late");
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |s: String| async move { Ok::<usize, String>(s.len()) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -341,6 +516,29 @@ impl<T> fmt::Debug for SendError<T> {
 
 /// The error of [`Sender::try_send`]. Holds the item that could not be sent.
 #[derive(PartialEq, Eq, Clone, Copy, thiserror::Error)]
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Pool, TrySendError};
+///
+/// Pool::new(1)
+///     .queue(1)
+///     .run_with(
+///         |tx| async move {
+///             tx.try_send(0).unwrap();
+///             assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+///             tx.close();
+///             assert_eq!(tx.try_send(2), Err(TrySendError::Closed(2)));
+///             Ok::<(), std::convert::Infallible>(())
+///         },
+///         |n: u32| async move { Ok::<u32, String>(n) },
+///     )
+///     .await
+///     .unwrap();
+/// # });
+/// ```
 pub enum TrySendError<T> {
     /// The queue is full right now.
     #[error("sending into a full queue")]
@@ -352,6 +550,29 @@ pub enum TrySendError<T> {
 
 impl<T> TrySendError<T> {
     /// Returns the item that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(1)
+    ///     .queue(1)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             tx.try_send(String::from("first")).unwrap();
+    ///             let refused = tx.try_send(String::from("second")).unwrap_err();
+    ///             let second = refused.into_inner(); // not lost: send it again
+    ///             tx.send(second).await.unwrap();
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |s: String| async move { Ok::<usize, String>(s.len()) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(item) | TrySendError::Closed(item) => item,
@@ -359,11 +580,56 @@ impl<T> TrySendError<T> {
     }
 
     /// Whether the queue was full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(1)
+    ///     .queue(1)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             tx.try_send(0).unwrap();
+    ///             let refused = tx.try_send(1).unwrap_err();
+    ///             assert!(refused.is_full());
+    ///             assert!(!refused.is_closed());
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n: u32| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TrySendError::Full(_))
     }
 
     /// Whether the pool no longer accepts items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    ///
+    /// Pool::new(1)
+    ///     .run_with(
+    ///         |tx| async move {
+    ///             tx.close();
+    ///             let refused = tx.try_send(0).unwrap_err();
+    ///             assert!(refused.is_closed());
+    ///             assert!(!refused.is_full());
+    ///             Ok::<(), std::convert::Infallible>(())
+    ///         },
+    ///         |n: u32| async move { Ok::<u32, String>(n) },
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TrySendError::Closed(_))
     }

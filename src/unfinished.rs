@@ -5,6 +5,30 @@
 use crate::report::Abort;
 
 /// What became of an item that did not complete.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use failfast::{Fate, Pool};
+///
+/// // One worker: when item 0 fails, nothing else is in flight.
+/// let abort = Pool::new(1)
+///     .queue(3)
+///     .run(futures::stream::iter(0..10u32), |n| async move {
+///         if n == 0 { Err("zero") } else { Ok(n) }
+///     })
+///     .await
+///     .unwrap_err();
+/// for unfinished in abort.unfinished() {
+///     match unfinished.fate {
+///         Fate::Failed => assert_eq!(unfinished.index, 0),
+///         Fate::Unprocessed => assert_eq!(unfinished.item, Some(&(unfinished.index as u32))),
+///         other => panic!("unexpected {other:?}"),
+///     }
+/// }
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Fate {
