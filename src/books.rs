@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use futures_util::task::AtomicWaker;
 
+use crate::abort::{Abort, AbortParts};
 use crate::config::{OnProgress, Outputs, Settings};
-use crate::control::{Control, Counters};
+use crate::control::Control;
 use crate::error::Error;
 use crate::panic::{Caught, catch};
+use crate::progress::Counters;
 use crate::queue::Queue;
-use crate::report::{Abort, AbortParts, Report};
+use crate::report::Report;
 use crate::sender::Sender;
 use crate::state::{Level, State};
 use crate::sync::atomic::{AtomicUsize, Ordering};

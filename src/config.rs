@@ -4,7 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::control::{Control, Progress};
+use crate::control::Control;
+use crate::progress::Progress;
 
 /// When item errors stop a run.
 ///

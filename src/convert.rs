@@ -4,8 +4,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use crate::abort::Abort;
 use crate::error::Error;
-use crate::report::Abort;
 
 /// A boxed error, as `?` makes one.
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;

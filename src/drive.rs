@@ -14,11 +14,12 @@ use futures_core::Stream;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 
+use crate::abort::Abort;
 use crate::books::Shared;
 use crate::error::Error;
 use crate::panic::catch;
 use crate::queue::Queue;
-use crate::report::{Abort, Report};
+use crate::report::Report;
 use crate::sender::Sender;
 use crate::state::{Level, State, Watch};
 use crate::worker::WorkerExit;

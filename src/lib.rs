@@ -167,6 +167,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod abort;
 mod books;
 mod config;
 mod control;
@@ -179,9 +180,12 @@ mod job;
 mod mode;
 mod panic;
 mod pool;
+mod pooled;
+mod progress;
 mod queue;
 mod report;
 mod run;
+mod send_error;
 mod sender;
 mod spawn;
 mod state;
@@ -190,20 +194,24 @@ mod sync;
 mod unfinished;
 mod worker;
 
+pub use abort::Abort;
 pub use config::{Outputs, Policy};
-pub use control::{Control, Progress};
+pub use control::Control;
 pub use convert::AbortError;
 pub use error::Error;
 #[cfg(feature = "smol")]
 pub use executor::SmolGlobal;
 pub use executor::{Executor, Task};
-pub use ext::{Fallible, Pooled, PooledExt};
+pub use ext::PooledExt;
 pub use job::Job;
 pub use mode::{Inline, Mode, Spawned};
 pub use panic::PanicPayload;
 pub use pool::Pool;
-pub use report::{Abort, Report};
-pub use sender::{SendError, Sender, TrySendError};
+pub use pooled::{Fallible, Pooled};
+pub use progress::Progress;
+pub use report::Report;
+pub use send_error::{SendError, TrySendError};
+pub use sender::Sender;
 pub use unfinished::{Fate, Unfinished};
 
 /// The README's examples, compiled and run as doc tests.

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use crate::config::{Outputs, Policy, Settings};
-use crate::control::{Control, Progress};
+use crate::control::Control;
 use crate::executor::Executor;
 use crate::mode::{Inline, Spawned};
+use crate::progress::Progress;
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
 /// first error or panic stops everything.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use event_listener::Event;
 
-use crate::control::Counters;
+use crate::progress::Counters;
 use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{Mutex, lock};
 

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use futures_core::{Stream, TryStream};
 use futures_util::TryStreamExt as _;
 
+use crate::abort::Abort;
 use crate::books::Shared;
 use crate::drive::{drive, feed};
 use crate::mode::Mode;
 use crate::pool::Pool;
-use crate::report::{Abort, Report};
+use crate::report::Report;
 use crate::sender::Sender;
 use crate::stream::OutputStream;
 use crate::worker::worker;

@@ -11,8 +11,9 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_core::stream::FusedStream;
 
+use crate::abort::Abort;
 use crate::books::Shared;
-use crate::report::{Abort, Report};
+use crate::report::Report;
 
 /// The stream of [`Pool::stream`](crate::Pool::stream) and
 /// [`Pool::stream_with`](crate::Pool::stream_with): it drives the

@@ -2,7 +2,7 @@
 //! [`Abort::into_unfinished`], every item that did not complete in index
 //! order, with its [`Fate`].
 
-use crate::report::Abort;
+use crate::abort::Abort;
 
 /// What became of an item that did not complete.
 ///
