@@ -99,10 +99,10 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         };
         match catch(|| on_progress(&self.control.progress())) {
             Ok(()) => false,
-            Err(panic) => self.fail(Error::ProgressPanicked {
-                message: panic.message,
-                payload: panic.payload,
-            }),
+            Err(panic) => {
+                let (message, payload) = panic.into_parts();
+                self.fail(Error::ProgressPanicked { message, payload })
+            }
         }
     }
 
@@ -190,10 +190,11 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
                 self.fail(Error::Source { entered, source });
             }
             Err(panic) => {
+                let (message, payload) = panic.into_parts();
                 self.fail(Error::SourcePanicked {
                     entered,
-                    message: panic.message,
-                    payload: panic.payload,
+                    message,
+                    payload,
                 });
             }
         }

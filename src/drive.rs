@@ -132,10 +132,11 @@ where
             if producer.is_some() {
                 if let Err(panic) = catch(|| producer.set(None)) {
                     let entered = shared.queue.entered();
+                    let (message, payload) = panic.into_parts();
                     shared.fail(Error::SourcePanicked {
                         entered,
-                        message: panic.message,
-                        payload: panic.payload,
+                        message,
+                        payload,
                     });
                 }
             }

@@ -80,16 +80,15 @@ impl fmt::Debug for PanicPayload {
     }
 }
 
-/// A panic caught by [`catch`].
-pub(crate) struct Caught {
-    /// The panic's message, or `Box<dyn Any>` if it was not a string.
-    pub(crate) message: String,
-    pub(crate) payload: PanicPayload,
-}
+/// A panic caught by [`catch`]: its payload, as small as a pointer pair, so
+/// that a `Result` carrying it costs the hot path nothing.
+pub(crate) struct Caught(Box<dyn Any + Send>);
 
-/// Runs `f`, turning a panic into its message and payload.
-pub(crate) fn catch<O>(f: impl FnOnce() -> O) -> Result<O, Caught> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+impl Caught {
+    /// The panic's message (or `Box<dyn Any>` if it was not a string), and
+    /// its payload.
+    pub(crate) fn into_parts(self) -> (String, PanicPayload) {
+        let payload = self.0;
         let message = if let Some(message) = payload.downcast_ref::<String>() {
             message.clone()
         } else if let Some(message) = payload.downcast_ref::<&'static str>() {
@@ -97,9 +96,11 @@ pub(crate) fn catch<O>(f: impl FnOnce() -> O) -> Result<O, Caught> {
         } else {
             "Box<dyn Any>".to_owned()
         };
-        Caught {
-            message,
-            payload: PanicPayload(Mutex::new(Some(payload))),
-        }
-    })
+        (message, PanicPayload(Mutex::new(Some(payload))))
+    }
+}
+
+/// Runs `f`, catching a panic.
+pub(crate) fn catch<O>(f: impl FnOnce() -> O) -> Result<O, Caught> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(Caught)
 }

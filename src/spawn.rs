@@ -130,10 +130,11 @@ where
         let spawn_panicked = match spawned {
             Ok(()) => false,
             Err(panic) => {
+                let (message, payload) = panic.into_parts();
                 shared.fail(Error::SpawnPanicked {
                     worker: id,
-                    message: panic.message,
-                    payload: panic.payload,
+                    message,
+                    payload,
                 });
                 true
             }

@@ -157,10 +157,11 @@ where
                 aborting
             }
             Outcome::Panicked(panic) => {
+                let (message, payload) = panic.into_parts();
                 let aborting = shared.fail(Error::Panicked {
                     index,
-                    message: panic.message,
-                    payload: panic.payload,
+                    message,
+                    payload,
                 });
                 let _ = drop_job();
                 aborting
@@ -170,11 +171,14 @@ where
                     shared.cancelled(index);
                     true
                 }
-                Err(panic) => shared.fail(Error::Panicked {
-                    index,
-                    message: panic.message,
-                    payload: panic.payload,
-                }),
+                Err(panic) => {
+                    let (message, payload) = panic.into_parts();
+                    shared.fail(Error::Panicked {
+                        index,
+                        message,
+                        payload,
+                    })
+                }
             },
         };
         if aborting {
