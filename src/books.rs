@@ -8,11 +8,11 @@ use std::sync::Arc;
 use futures_util::task::AtomicWaker;
 
 use crate::abort::{Abort, AbortParts};
-use crate::config::{OnProgress, Outputs, Settings};
+use crate::config::{Outputs, Settings};
 use crate::control::Control;
 use crate::error::Error;
 use crate::panic::{Caught, catch};
-use crate::progress::Counters;
+use crate::progress::{Counters, OnProgress};
 use crate::queue::Queue;
 use crate::report::Report;
 use crate::sender::Sender;
@@ -41,7 +41,6 @@ pub(crate) struct Shared<T, R, E, SE> {
     pub(crate) control: Control,
     /// Whether the user gave a control, which the run must then obey.
     pub(crate) controlled: bool,
-    on_progress: Option<OnProgress>,
     /// Items completed; outside the books, so a run that discards outputs
     /// takes no lock per item.
     pub(crate) completed: AtomicUsize,
@@ -53,11 +52,13 @@ pub(crate) struct Shared<T, R, E, SE> {
 }
 
 impl<T, R, E, SE> Shared<T, R, E, SE> {
-    pub(crate) fn new(settings: &Settings) -> (Self, Sender<T>) {
+    /// The shared state of a run with `settings`; `progress` says whether a
+    /// progress callback reads the counters.
+    pub(crate) fn new(settings: &Settings, progress: bool) -> (Self, Sender<T>) {
         if let Some(control) = &settings.control {
             control.take_for_run();
         }
-        let tracked = settings.control.is_some() || settings.on_progress.is_some();
+        let tracked = settings.control.is_some() || progress;
         let control = settings.control.clone().unwrap_or_default();
         let counters = tracked.then(|| Arc::clone(&control.state.counters));
         let (queue, tx) = Queue::new(settings.capacity, counters);
@@ -69,7 +70,6 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             error_limit: settings.policy.limit(),
             control,
             controlled: settings.control.is_some(),
-            on_progress: settings.on_progress.clone(),
             completed: AtomicUsize::new(0),
             streaming: settings.streaming,
             output_waker: AtomicWaker::new(),
@@ -89,15 +89,16 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         self.queue.count(counter, 1);
     }
 
-    /// Tells the progress callback, if any, that an item has finished. A
-    /// panic in the callback aborts the run with
-    /// [`Error::ProgressPanicked`]; returns whether the run is aborting
-    /// because of it.
-    fn report_progress(&self) -> bool {
-        let Some(on_progress) = &self.on_progress else {
+    /// Tells the progress callback, if any, that an item has finished (the
+    /// worker that finished it calls this, after recording it). A panic in
+    /// the callback aborts the run with [`Error::ProgressPanicked`]; returns
+    /// whether the run is aborting because of it.
+    #[inline]
+    pub(crate) fn report_progress(&self, on_progress: &impl OnProgress) -> bool {
+        if !on_progress_is_on(on_progress) {
             return false;
-        };
-        match catch(|| on_progress(&self.control.progress())) {
+        }
+        match catch(|| on_progress.call(&self.control.progress())) {
             Ok(()) => false,
             Err(panic) => {
                 let (message, payload) = panic.into_parts();
@@ -134,16 +135,13 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         }
         if item {
             self.count(|c| &c.failed);
-            // A panicking callback adds its own error; the decision is made.
-            self.report_progress();
         }
         aborting
     }
 
-    /// Records a completed item; returns whether the run is aborting (the
-    /// progress callback panicked). The count itself is kept by the worker's
+    /// Records a completed item. The count itself is kept by the worker's
     /// `Tally`, so workers on different threads do not share a counter.
-    pub(crate) fn complete(&self, index: usize, output: R) -> bool {
+    pub(crate) fn complete(&self, index: usize, output: R) {
         if self.outputs != Outputs::Discard {
             lock(&self.books).outputs.push_back((index, output));
         }
@@ -151,14 +149,12 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             self.output_waker.wake();
         }
         self.count(|c| &c.completed);
-        self.report_progress()
     }
 
     /// Records an item cancelled in flight.
     pub(crate) fn cancelled(&self, index: usize) {
         lock(&self.books).cancelled.push(index);
         self.count(|c| &c.cancelled);
-        self.report_progress();
     }
 
     /// The next output not yet taken by the stream, or `None`; registers
@@ -235,4 +231,9 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             }
         }
     }
+}
+
+/// Whether `on_progress` is a callback (not [`NoProgress`](crate::NoProgress)).
+fn on_progress_is_on<P: OnProgress>(_: &P) -> bool {
+    P::ON
 }

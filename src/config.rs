@@ -2,10 +2,8 @@
 //! outputs ([`Outputs`]), and the settings a [`Pool`](crate::Pool) builds up.
 
 use std::fmt;
-use std::sync::Arc;
 
 use crate::control::Control;
-use crate::progress::Progress;
 
 /// When item errors stop a run.
 ///
@@ -101,9 +99,6 @@ pub enum Outputs {
     Discard,
 }
 
-/// A progress callback, as given to [`Pool::on_progress`](crate::Pool::on_progress).
-pub(crate) type OnProgress = Arc<dyn Fn(&Progress) + Send + Sync>;
-
 /// A run's settings, apart from the worker count and the mode.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -111,7 +106,6 @@ pub(crate) struct Settings {
     pub(crate) outputs: Outputs,
     pub(crate) policy: Policy,
     pub(crate) control: Option<Control>,
-    pub(crate) on_progress: Option<OnProgress>,
     /// Outputs go to an [`OutputStream`](crate::stream::OutputStream) as they come, not into the report.
     pub(crate) streaming: bool,
 }
@@ -123,7 +117,6 @@ impl fmt::Debug for Settings {
             .field("outputs", &self.outputs)
             .field("policy", &self.policy)
             .field("control", &self.control)
-            .field("on_progress", &self.on_progress.as_ref().map(|_| ".."))
             .finish()
     }
 }

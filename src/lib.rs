@@ -210,7 +210,7 @@ pub use mode::{Inline, Mode, Spawned};
 pub use panic::PanicPayload;
 pub use pool::Pool;
 pub use pooled::{Fallible, Pooled};
-pub use progress::Progress;
+pub use progress::{NoProgress, OnProgress, Progress};
 pub use report::Report;
 pub use send_error::{SendError, TrySendError};
 pub use sender::Sender;

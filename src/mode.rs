@@ -11,6 +11,7 @@ use futures_util::stream::FuturesUnordered;
 
 use crate::books::Shared;
 use crate::executor::Executor;
+use crate::progress::{NoProgress, OnProgress};
 use crate::spawn::{Handle, spawn_workers};
 use crate::worker::{WorkerExit, worker};
 
@@ -68,7 +69,7 @@ impl<X> fmt::Debug for Spawned<X> {
 }
 
 /// The run's worker function, which the inline mode calls once per worker.
-type MakeWorker<T, R, E, SE, F, W> = fn(usize, Arc<Shared<T, R, E, SE>>, Arc<F>) -> W;
+type MakeWorker<T, R, E, SE, F, P, W> = fn(usize, Arc<Shared<T, R, E, SE>>, Arc<(F, P)>) -> W;
 
 mod sealed {
     /// Only this crate's modes implement [`Mode`](super::Mode).
@@ -81,16 +82,18 @@ mod sealed {
 /// require of their types: sealed, implemented by [`Inline`] and
 /// [`Spawned`] only.
 ///
-/// `M: Mode<T, R, E, SE, F>` reads "a pool in mode `M` can run handler `F`
-/// over items `T`, with outputs `R`, handler errors `E` and source errors
-/// `SE`":
+/// `M: Mode<T, R, E, SE, F, P>` reads "a pool in mode `M` can run handler
+/// `F` over items `T`, with outputs `R`, handler errors `E`, source errors
+/// `SE` and progress callback `P`" (`P` is [`NoProgress`] unless
+/// [`on_progress`](crate::Pool::on_progress) gave one):
 ///
 /// - [`Inline`]: always. The workers run inside the run's future, so
 ///   nothing needs to be `Send` or `'static`.
 /// - [`Spawned<X>`](Spawned) (for any [`Executor`] `X`): when `T`, `R`, `E`
 ///   and `SE` are `Send + 'static`, `F` is `Fn(T) -> Fut + Send + Sync +
-///   'static`, and its futures `Fut` are `Send + 'static`: they cross to
-///   the executor's threads.
+///   'static`, its futures `Fut` are `Send + 'static`, and the progress
+///   callback `P` is `Send + Sync + 'static`: they cross to the executor's
+///   threads.
 ///
 /// `F` is the handler's own type, so code generic over the mode takes a
 /// handler whose type it can name (a function, as below, or a boxed
@@ -122,7 +125,7 @@ mod sealed {
 // The hidden method takes the run's private state: it cannot be called
 // from outside the crate.
 #[allow(private_interfaces, private_bounds)]
-pub trait Mode<T, R, E, SE, F>: sealed::Sealed {
+pub trait Mode<T, R, E, SE, F, P = NoProgress>: sealed::Sealed {
     /// Whether the workers run in the run's own task: the feeder then waits
     /// for room without an event, since the run polls it again as soon as a
     /// worker has taken an item.
@@ -140,17 +143,19 @@ pub trait Mode<T, R, E, SE, F>: sealed::Sealed {
         workers: usize,
         shared: &Arc<Shared<T, R, E, SE>>,
         handler: F,
-        inline: MakeWorker<T, R, E, SE, F, W>,
+        progress: P,
+        inline: MakeWorker<T, R, E, SE, F, P, W>,
     ) -> FuturesUnordered<Either<W, Handle>>
     where
         W: Future<Output = WorkerExit>;
 }
 
 #[allow(private_interfaces, private_bounds)]
-impl<T, R, E, SE, F, Fut> Mode<T, R, E, SE, F> for Inline
+impl<T, R, E, SE, F, Fut, P> Mode<T, R, E, SE, F, P> for Inline
 where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<R, E>>,
+    P: OnProgress,
 {
     const IN_RUN: bool = true;
 
@@ -159,12 +164,13 @@ where
         workers: usize,
         shared: &Arc<Shared<T, R, E, SE>>,
         handler: F,
-        inline: MakeWorker<T, R, E, SE, F, W>,
+        progress: P,
+        inline: MakeWorker<T, R, E, SE, F, P, W>,
     ) -> FuturesUnordered<Either<W, Handle>>
     where
         W: Future<Output = WorkerExit>,
     {
-        let handler = Arc::new(handler);
+        let handler = Arc::new((handler, progress));
         (0..workers)
             .map(|id| Either::Left(inline(id, Arc::clone(shared), Arc::clone(&handler))))
             .collect()
@@ -172,7 +178,7 @@ where
 }
 
 #[allow(private_interfaces, private_bounds)]
-impl<X, T, R, E, SE, F, Fut> Mode<T, R, E, SE, F> for Spawned<X>
+impl<X, T, R, E, SE, F, Fut, P> Mode<T, R, E, SE, F, P> for Spawned<X>
 where
     X: Executor,
     T: Send + 'static,
@@ -181,6 +187,7 @@ where
     SE: Send + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<R, E>> + Send + 'static,
+    P: OnProgress + Send + Sync + 'static,
 {
     const IN_RUN: bool = false;
 
@@ -189,12 +196,13 @@ where
         workers: usize,
         shared: &Arc<Shared<T, R, E, SE>>,
         handler: F,
-        _inline: MakeWorker<T, R, E, SE, F, W>,
+        progress: P,
+        _inline: MakeWorker<T, R, E, SE, F, P, W>,
     ) -> FuturesUnordered<Either<W, Handle>>
     where
         W: Future<Output = WorkerExit>,
     {
-        let handler = Arc::new(handler);
+        let handler = Arc::new((handler, progress));
         let worker = |id| worker(id, Arc::clone(shared), Arc::clone(&handler));
         spawn_workers(&self.0, workers, shared, worker)
             .into_iter()

@@ -1,13 +1,13 @@
 //! The builder: [`Pool`] and its settings. Its run methods are in
 //! `run.rs`.
 
-use std::sync::Arc;
+use std::fmt;
 
 use crate::config::{Outputs, Policy, Settings};
 use crate::control::Control;
 use crate::executor::Executor;
 use crate::mode::{Inline, Spawned};
-use crate::progress::Progress;
+use crate::progress::{NoProgress, Progress};
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
 /// first error or panic stops everything.
@@ -50,12 +50,28 @@ use crate::progress::Progress;
 /// assert_eq!(handled + abort.cancelled().len() + abort.unprocessed().len(), abort.entered());
 /// # });
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a pool does nothing until one of its run methods is called and awaited"]
-pub struct Pool<M = Inline> {
+pub struct Pool<M = Inline, P = NoProgress> {
     pub(crate) workers: usize,
     pub(crate) settings: Settings,
     pub(crate) mode: M,
+    /// The progress callback, or [`NoProgress`].
+    pub(crate) progress: P,
+}
+
+impl<M: fmt::Debug, P> fmt::Debug for Pool<M, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("workers", &self.workers)
+            .field("settings", &self.settings)
+            .field("mode", &self.mode)
+            .field(
+                "on_progress",
+                &(std::any::type_name::<P>() != std::any::type_name::<NoProgress>()),
+            )
+            .finish()
+    }
 }
 
 impl Pool {
@@ -94,15 +110,15 @@ impl Pool {
                 outputs: Outputs::CompletionOrder,
                 policy: Policy::FailFast,
                 control: None,
-                on_progress: None,
                 streaming: false,
             },
             mode: Inline,
+            progress: NoProgress,
         }
     }
 }
 
-impl<M> Pool<M> {
+impl<M, P> Pool<M, P> {
     /// Sets how many items may wait in the queue for a free worker. A producer
     /// that finds the queue full waits (backpressure). At most `capacity +
     /// workers` items are held by the pool at once.
@@ -135,7 +151,7 @@ impl<M> Pool<M> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn queue(self, capacity: usize) -> Pool<M> {
+    pub fn queue(self, capacity: usize) -> Pool<M, P> {
         assert!(
             capacity > 0,
             "failfast: the queue capacity must be at least 1, got 0"
@@ -173,7 +189,7 @@ impl<M> Pool<M> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn outputs(self, outputs: Outputs) -> Pool<M> {
+    pub fn outputs(self, outputs: Outputs) -> Pool<M, P> {
         let mut pool = self;
         pool.settings.outputs = outputs;
         pool
@@ -206,7 +222,7 @@ impl<M> Pool<M> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn policy(self, policy: Policy) -> Pool<M> {
+    pub fn policy(self, policy: Policy) -> Pool<M, P> {
         assert!(
             policy != Policy::AbortAfter(0),
             "failfast: Policy::AbortAfter needs at least 1 error, got 0"
@@ -244,7 +260,7 @@ impl<M> Pool<M> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn control(self, control: &Control) -> Pool<M> {
+    pub fn control(self, control: &Control) -> Pool<M, P> {
         let mut pool = self;
         pool.settings.control = Some(control.clone());
         pool
@@ -253,6 +269,13 @@ impl<M> Pool<M> {
     /// Calls `on_progress` with a [`Progress`] snapshot each time an item
     /// finishes (completed, failed or cancelled), on the worker that finished
     /// it. Keep it cheap: it runs on the workers' path.
+    ///
+    /// Inline, `on_progress` may be any `Fn(&Progress)`: an `Rc` counter, a
+    /// closure that borrows from the caller. A spawned run calls it on the
+    /// workers' threads, so there it must be `Send + Sync + 'static` (the
+    /// run methods' [`Mode`](crate::Mode) bound says so). It changes the
+    /// pool's type (its second parameter): to set one only sometimes, box it
+    /// (`Box<dyn Fn(&Progress) + Send + Sync>`) in both branches.
     ///
     /// A panic in `on_progress` is caught: the item it was called for counts
     /// as it finished, and the run aborts with
@@ -280,10 +303,13 @@ impl<M> Pool<M> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn on_progress(self, on_progress: impl Fn(&Progress) + Send + Sync + 'static) -> Pool<M> {
-        let mut pool = self;
-        pool.settings.on_progress = Some(Arc::new(on_progress));
-        pool
+    pub fn on_progress<G: Fn(&Progress)>(self, on_progress: G) -> Pool<M, G> {
+        Pool {
+            workers: self.workers,
+            settings: self.settings,
+            mode: self.mode,
+            progress: on_progress,
+        }
     }
 
     /// The number of workers.
@@ -316,7 +342,7 @@ impl<M> Pool<M> {
     }
 
     /// The same pool, set up to hand out its outputs as a stream.
-    pub(crate) fn streaming(self) -> Pool<M> {
+    pub(crate) fn streaming(self) -> Pool<M, P> {
         let mut pool = self;
         pool.settings.streaming = true;
         pool
@@ -363,8 +389,9 @@ impl<M> Pool<M> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>> {
+    pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>, P> {
         Pool {
+            progress: self.progress,
             workers: self.workers,
             settings: self.settings,
             mode: Spawned(executor),

@@ -15,7 +15,7 @@ use crate::control::Control;
 use crate::executor::Executor;
 use crate::mode::{Inline, Mode, Spawned};
 use crate::pool::Pool;
-use crate::progress::Progress;
+use crate::progress::{NoProgress, OnProgress, Progress};
 
 /// Marks a [`Pooled`] stream whose items are `Result`s: made by
 /// [`PooledExt::try_pooled`](crate::PooledExt::try_pooled).
@@ -61,13 +61,13 @@ pub struct Fallible;
 /// # });
 /// ```
 #[must_use = "a pooled stream does nothing until `try_for_each` or `try_map` is called"]
-pub struct Pooled<S, M = Inline, K = ()> {
+pub struct Pooled<S, M = Inline, K = (), C = NoProgress> {
     stream: S,
-    pool: Pool<M>,
+    pool: Pool<M, C>,
     source: K,
 }
 
-impl<S, M: fmt::Debug, K> fmt::Debug for Pooled<S, M, K> {
+impl<S, M: fmt::Debug, K, C> fmt::Debug for Pooled<S, M, K, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pooled")
             .field("pool", &self.pool)
@@ -75,10 +75,10 @@ impl<S, M: fmt::Debug, K> fmt::Debug for Pooled<S, M, K> {
     }
 }
 
-impl<S, M, K> Pooled<S, M, K> {
+impl<S, M, K, C> Pooled<S, M, K, C> {
     /// `stream`, to be handled by `pool`; `source` says whether its items
     /// are `Result`s.
-    pub(crate) fn new(stream: S, pool: Pool<M>, source: K) -> Self {
+    pub(crate) fn new(stream: S, pool: Pool<M, C>, source: K) -> Self {
         Pooled {
             stream,
             pool,
@@ -212,10 +212,11 @@ impl<S, M, K> Pooled<S, M, K> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed stream"]
-    pub fn on_progress(self, on_progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+    pub fn on_progress<G: Fn(&Progress)>(self, on_progress: G) -> Pooled<S, M, K, G> {
         Pooled {
+            stream: self.stream,
             pool: self.pool.on_progress(on_progress),
-            ..self
+            source: self.source,
         }
     }
 
@@ -245,7 +246,7 @@ impl<S, M, K> Pooled<S, M, K> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed stream"]
-    pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>, K> {
+    pub fn spawn_on<X: Executor>(self, executor: X) -> Pooled<S, Spawned<X>, K, C> {
         Pooled {
             stream: self.stream,
             pool: self.pool.spawn_on(executor),
@@ -254,7 +255,7 @@ impl<S, M, K> Pooled<S, M, K> {
     }
 }
 
-impl<S: Stream, M> Pooled<S, M> {
+impl<S: Stream, M, C: OnProgress> Pooled<S, M, (), C> {
     /// Runs `f` on every item; the first error (or panic) stops everything.
     /// Like `try_for_each_concurrent`, with a bounded queue, accounting of
     /// every item, and panics turned into errors. With
@@ -297,7 +298,7 @@ impl<S: Stream, M> Pooled<S, M> {
     where
         F: Fn(S::Item) -> Fut,
         Fut: Future<Output = Result<(), E>>,
-        M: Mode<S::Item, (), E, Infallible, F>,
+        M: Mode<S::Item, (), E, Infallible, F, C>,
     {
         let run = self.pool.outputs(Outputs::Discard).run(self.stream, f);
         async move { run.await.map(drop) }
@@ -333,7 +334,7 @@ impl<S: Stream, M> Pooled<S, M> {
     where
         F: Fn(S::Item) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<S::Item, R, E, Infallible, F>,
+        M: Mode<S::Item, R, E, Infallible, F, C>,
     {
         self.pool
             .stream(self.stream, f)
@@ -341,7 +342,7 @@ impl<S: Stream, M> Pooled<S, M> {
     }
 }
 
-impl<S: TryStream, M> Pooled<S, M, Fallible> {
+impl<S: TryStream, M, C: OnProgress> Pooled<S, M, Fallible, C> {
     /// Runs `f` on every `Ok` item; the first error (of `f` or of the
     /// stream) or panic stops everything. Like `try_for_each_concurrent`,
     /// with a bounded queue, accounting of every item, and panics turned into
@@ -384,7 +385,7 @@ impl<S: TryStream, M> Pooled<S, M, Fallible> {
     where
         F: Fn(S::Ok) -> Fut,
         Fut: Future<Output = Result<(), E>>,
-        M: Mode<S::Ok, (), E, S::Error, F>,
+        M: Mode<S::Ok, (), E, S::Error, F, C>,
     {
         let run = self.pool.outputs(Outputs::Discard).try_run(self.stream, f);
         async move { run.await.map(drop) }

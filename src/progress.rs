@@ -89,3 +89,69 @@ impl Counters {
         }
     }
 }
+
+mod sealed {
+    /// Only `Fn(&Progress)` closures and [`NoProgress`](super::NoProgress)
+    /// are progress callbacks.
+    pub trait Sealed {}
+}
+
+/// What [`Pool::on_progress`](crate::Pool::on_progress) takes: any
+/// `Fn(&Progress)`, or [`NoProgress`] (a pool's default). Sealed.
+///
+/// Inline, the callback may be anything that is `Fn(&Progress)` (an `Rc`
+/// counter, a closure that borrows); a spawned run calls it on the workers'
+/// threads, so there (see [`Mode`](crate::Mode)) it must be `Send + Sync +
+/// 'static`.
+///
+/// # Examples
+///
+/// ```
+/// use failfast::{NoProgress, OnProgress, Progress};
+///
+/// fn takes<P: OnProgress>(_: P) {}
+/// takes(NoProgress);
+/// takes(|progress: &Progress| assert!(progress.completed <= progress.entered));
+/// ```
+#[allow(private_bounds)]
+pub trait OnProgress: sealed::Sealed {
+    /// Whether there is a callback to call (and progress to count).
+    #[doc(hidden)]
+    const ON: bool;
+
+    /// Calls the callback.
+    #[doc(hidden)]
+    fn call(&self, progress: &Progress);
+}
+
+impl<G: Fn(&Progress)> sealed::Sealed for G {}
+
+impl<G: Fn(&Progress)> OnProgress for G {
+    const ON: bool = true;
+
+    fn call(&self, progress: &Progress) {
+        self(progress);
+    }
+}
+
+/// No progress callback: what a [`Pool`](crate::Pool) has until
+/// [`on_progress`](crate::Pool::on_progress) gives it one.
+///
+/// # Examples
+///
+/// ```
+/// use failfast::{Inline, NoProgress, Pool};
+///
+/// let pool: Pool<Inline, NoProgress> = Pool::new(2);
+/// assert_eq!(pool.workers(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoProgress;
+
+impl sealed::Sealed for NoProgress {}
+
+impl OnProgress for NoProgress {
+    const ON: bool = false;
+
+    fn call(&self, _: &Progress) {}
+}

@@ -13,12 +13,13 @@ use crate::books::Shared;
 use crate::drive::{drive, feed};
 use crate::mode::Mode;
 use crate::pool::Pool;
+use crate::progress::OnProgress;
 use crate::report::Report;
 use crate::sender::Sender;
 use crate::stream::OutputStream;
 use crate::worker::worker;
 
-impl<M> Pool<M> {
+impl<M, C: OnProgress> Pool<M, C> {
     /// Handles every item of `source` with `handler`, on the pool's workers.
     ///
     /// Items are pulled from `source` only when the queue has room, numbered
@@ -92,7 +93,7 @@ impl<M> Pool<M> {
         S: Stream<Item = T>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, Infallible, F>,
+        M: Mode<T, R, E, Infallible, F, C>,
     {
         self.try_run(futures_util::StreamExt::map(source, Ok), handler)
     }
@@ -137,9 +138,9 @@ impl<M> Pool<M> {
         S: TryStream<Ok = T, Error = SE>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F>,
+        M: Mode<T, R, E, SE, F, C>,
     {
-        let in_run = <M as Mode<T, R, E, SE, F>>::IN_RUN;
+        let in_run = <M as Mode<T, R, E, SE, F, C>>::IN_RUN;
         self.run_with(move |tx| feed(source.into_stream(), tx, in_run), handler)
     }
 
@@ -211,7 +212,7 @@ impl<M> Pool<M> {
         PF: Future<Output = Result<(), SE>>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F>,
+        M: Mode<T, R, E, SE, F, C>,
     {
         self.start(producer, handler).1
     }
@@ -263,9 +264,9 @@ impl<M> Pool<M> {
         S: Stream<Item = T>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, Infallible, F>,
+        M: Mode<T, R, E, Infallible, F, C>,
     {
-        let in_run = <M as Mode<T, R, E, Infallible, F>>::IN_RUN;
+        let in_run = <M as Mode<T, R, E, Infallible, F, C>>::IN_RUN;
         self.stream_with(
             move |tx| feed(futures_util::StreamExt::map(source, Ok), tx, in_run),
             handler,
@@ -316,7 +317,7 @@ impl<M> Pool<M> {
         PF: Future<Output = Result<(), SE>>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F>,
+        M: Mode<T, R, E, SE, F, C>,
     {
         let (shared, run) = self.streaming().start(producer, handler);
         OutputStream::new(shared, run)
@@ -338,15 +339,15 @@ impl<M> Pool<M> {
         PF: Future<Output = Result<(), SE>>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F>,
+        M: Mode<T, R, E, SE, F, C>,
     {
-        let (shared, sender) = Shared::new(&self.settings);
+        let (shared, sender) = Shared::new(&self.settings, C::ON);
         let shared = Arc::new(shared);
         let run = {
             let shared = Arc::clone(&shared);
-            let (mode, workers) = (self.mode, self.workers);
+            let (mode, workers, progress) = (self.mode, self.workers, self.progress);
             async move {
-                let workers = mode.start(workers, &shared, handler, worker);
+                let workers = mode.start(workers, &shared, handler, progress, worker);
                 drive(&shared, producer(sender), workers).await
             }
         };

@@ -11,6 +11,7 @@ use crate::books::Shared;
 use crate::error::Error;
 use crate::job::Job;
 use crate::panic::Caught;
+use crate::progress::OnProgress;
 use crate::queue::Entry;
 use crate::state::{Level, Watch};
 use crate::sync::atomic::{AtomicUsize, Ordering};
@@ -27,16 +28,18 @@ pub(crate) enum WorkerExit {
 
 /// Records a job as cancelled if it is dropped before its outcome is known:
 /// when the run aborts, or when the worker itself is dropped mid-job.
-struct InFlight<'a, T, R, E, SE> {
+struct InFlight<'a, T, R, E, SE, P: OnProgress> {
     shared: &'a Shared<T, R, E, SE>,
+    progress: &'a P,
     index: usize,
     armed: bool,
 }
 
-impl<T, R, E, SE> Drop for InFlight<'_, T, R, E, SE> {
+impl<T, R, E, SE, P: OnProgress> Drop for InFlight<'_, T, R, E, SE, P> {
     fn drop(&mut self) {
         if self.armed {
             self.shared.cancelled(self.index);
+            self.shared.report_progress(self.progress);
         }
     }
 }
@@ -64,17 +67,18 @@ enum Outcome<R, E> {
 /// One worker: takes items from the queue until it is closed and empty, or
 /// until the run aborts. Each job races the abort signal; a job that loses is
 /// dropped on the spot.
-pub(crate) async fn worker<T, R, E, SE, F, Fut>(
+pub(crate) async fn worker<T, R, E, SE, F, Fut, P>(
     id: usize,
     shared: Arc<Shared<T, R, E, SE>>,
-    handler: Arc<F>,
+    handler: Arc<(F, P)>,
 ) -> WorkerExit
 where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<R, E>>,
+    P: OnProgress,
 {
     // The worker owns its share of the run, and lets go of it when it ends.
-    let (shared, handler) = (&*shared, &*handler);
+    let (shared, (handler, progress)) = (&*shared, &*handler);
     let mut state = Watch::new(&shared.state);
     let mut aborted = |cx: &mut Context<'_>| match state.poll(cx) {
         Level::Aborted => Poll::Ready(()),
@@ -109,6 +113,7 @@ where
         // Declared before the job's future, so dropped after it.
         let mut in_flight = InFlight {
             shared,
+            progress,
             index,
             armed: true,
         };
@@ -149,10 +154,13 @@ where
         let aborting = match outcome {
             Outcome::Done(Ok(output)) => {
                 tally.completed += 1;
-                shared.complete(index, output)
+                shared.complete(index, output);
+                shared.report_progress(progress)
             }
             Outcome::Done(Err(source)) => {
                 let aborting = shared.fail(Error::Failed { index, source });
+                // A panicking callback adds its own error; the decision is made.
+                shared.report_progress(progress);
                 let _ = drop_job();
                 aborting
             }
@@ -163,21 +171,25 @@ where
                     message,
                     payload,
                 });
+                shared.report_progress(progress);
                 let _ = drop_job();
                 aborting
             }
             Outcome::Cancelled => match drop_job() {
                 Ok(()) => {
                     shared.cancelled(index);
+                    shared.report_progress(progress);
                     true
                 }
                 Err(panic) => {
                     let (message, payload) = panic.into_parts();
-                    shared.fail(Error::Panicked {
+                    let aborting = shared.fail(Error::Panicked {
                         index,
                         message,
                         payload,
-                    })
+                    });
+                    shared.report_progress(progress);
+                    aborting
                 }
             },
         };

@@ -891,7 +891,11 @@ fn commander(ctx: Arc<Ctx>) -> JoinHandle<()> {
     })
 }
 
-fn base_pool(ctx: &Arc<Ctx>) -> Pool {
+/// A progress callback, boxed so that a pool with one and a pool without
+/// have the same type.
+type Callback = Box<dyn Fn(&Progress) + Send + Sync>;
+
+fn base_pool(ctx: &Arc<Ctx>) -> Pool<failfast::Inline, Callback> {
     let sc = &ctx.sc;
     let mut pool = Pool::new(sc.workers)
         .queue(sc.capacity)
@@ -899,9 +903,12 @@ fn base_pool(ctx: &Arc<Ctx>) -> Pool {
     if sc.control {
         pool = pool.control(&ctx.control);
     }
+    // No callback: one that does nothing (the pool without any callback at
+    // all is what every other suite runs).
+    let mut callback: Callback = Box::new(|_: &Progress| {});
     if let Some(panic_at) = sc.progress {
         let ctx = Arc::clone(ctx);
-        pool = pool.on_progress(move |progress: &Progress| {
+        callback = Box::new(move |progress: &Progress| {
             if progress.failed >= ctx.sc.policy.limit() {
                 let stamp = ctx.tick();
                 let mut decided_by = lock(&ctx.decided_by);
@@ -914,7 +921,7 @@ fn base_pool(ctx: &Arc<Ctx>) -> Pool {
             }
         });
     }
-    pool
+    pool.on_progress(callback)
 }
 
 /// The dropping executor: drops spawn number `w` when `w % every == every - 1`.

@@ -37,3 +37,30 @@ fn progress_is_reported_per_item<X: Exec>(x: X) {
     assert_eq!(calls.load(Ordering::SeqCst), 200);
     assert_eq!(last_completed.load(Ordering::SeqCst), 200);
 }
+
+/// Inline, the callback needs no `Send`, `Sync` or `'static`: an `Rc`
+/// counter, and a closure that borrows from the caller.
+#[test]
+fn an_inline_progress_callback_may_be_rc_and_borrow() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    let calls = Rc::new(Cell::new(0usize));
+    let mut last = Vec::new();
+    let seen = std::cell::RefCell::new(&mut last);
+    let report = futures::executor::block_on({
+        let calls = Rc::clone(&calls);
+        Pool::new(3)
+            .on_progress(move |progress: &Progress| {
+                calls.set(calls.get() + 1);
+                seen.borrow_mut().push(progress.completed);
+            })
+            .run(futures::stream::iter(0..50u32), |n| async move {
+                Ok::<u32, String>(n)
+            })
+    })
+    .unwrap();
+    assert_eq!(report.completed(), 50);
+    assert_eq!(calls.get(), 50);
+    assert_eq!(last.iter().max(), Some(&50));
+}

@@ -30,9 +30,9 @@ pub trait Exec: Copy + Send + Sync + 'static {
     fn block_on<F: Future>(self, future: F) -> F::Output;
 
     /// [`Pool::run`] in this executor's mode.
-    fn run<T, S, F, Fut, R, E>(
+    fn run<T, S, F, Fut, R, E, C>(
         self,
-        pool: Pool,
+        pool: Pool<failfast::Inline, C>,
         source: S,
         handler: F,
     ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E>>>
@@ -42,12 +42,13 @@ pub trait Exec: Copy + Send + Sync + 'static {
         R: Send + 'static,
         E: Send + 'static,
         F: Fn(T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, E>> + Send + 'static;
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static;
 
     /// [`Pool::run_with`] in this executor's mode.
-    fn run_with<T, SE, P, PF, F, Fut, R, E>(
+    fn run_with<T, SE, P, PF, F, Fut, R, E, C>(
         self,
-        pool: Pool,
+        pool: Pool<failfast::Inline, C>,
         producer: P,
         handler: F,
     ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>
@@ -59,12 +60,13 @@ pub trait Exec: Copy + Send + Sync + 'static {
         E: Send + 'static,
         SE: Send + 'static,
         F: Fn(T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, E>> + Send + 'static;
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static;
 
     /// [`Pool::stream`] in this executor's mode.
-    fn stream<T, S, F, Fut, R, E>(
+    fn stream<T, S, F, Fut, R, E, C>(
         self,
-        pool: Pool,
+        pool: Pool<failfast::Inline, C>,
         source: S,
         handler: F,
     ) -> impl Stream<Item = Result<(usize, R), Abort<T, R, E>>>
@@ -74,12 +76,13 @@ pub trait Exec: Copy + Send + Sync + 'static {
         R: Send + 'static,
         E: Send + 'static,
         F: Fn(T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, E>> + Send + 'static;
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static;
 
     /// [`Pooled::try_map`] in this executor's mode.
-    fn try_map<S, F, Fut, R, E>(
+    fn try_map<S, F, Fut, R, E, C>(
         self,
-        pooled: Pooled<S>,
+        pooled: Pooled<S, failfast::Inline, (), C>,
         f: F,
     ) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
     where
@@ -88,12 +91,13 @@ pub trait Exec: Copy + Send + Sync + 'static {
         R: Send + 'static,
         E: Send + 'static,
         F: Fn(S::Item) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, E>> + Send + 'static;
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static;
 
     /// [`Pooled::try_for_each`] in this executor's mode.
-    fn try_for_each<S, F, Fut, E>(
+    fn try_for_each<S, F, Fut, E, C>(
         self,
-        pooled: Pooled<S>,
+        pooled: Pooled<S, failfast::Inline, (), C>,
         f: F,
     ) -> impl Future<Output = Result<(), Abort<S::Item, (), E>>>
     where
@@ -101,13 +105,14 @@ pub trait Exec: Copy + Send + Sync + 'static {
         S::Item: Send + 'static,
         E: Send + 'static,
         F: Fn(S::Item) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static;
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static;
 
     /// [`Pooled::try_for_each`] in this executor's mode, for a fallible
     /// stream.
-    fn try_for_each_fallible<S, F, Fut, E>(
+    fn try_for_each_fallible<S, F, Fut, E, C>(
         self,
-        pooled: Pooled<S, failfast::Inline, Fallible>,
+        pooled: Pooled<S, failfast::Inline, Fallible, C>,
         f: F,
     ) -> impl Future<Output = Result<(), Abort<S::Ok, (), E, S::Error>>>
     where
@@ -116,7 +121,8 @@ pub trait Exec: Copy + Send + Sync + 'static {
         S::Error: Send + 'static,
         E: Send + 'static,
         F: Fn(S::Ok) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static;
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static;
 }
 
 /// Inline, under `futures::executor::block_on`.
@@ -131,9 +137,9 @@ pub struct Spawn<Rt>(pub Rt);
 /// from the pool.
 macro_rules! exec_methods {
     ($this:ident, $pool:ident => $mode:expr) => {
-        fn run<T, S, F, Fut, R, E>(
+        fn run<T, S, F, Fut, R, E, C>(
             $this,
-            $pool: Pool,
+            $pool: Pool<failfast::Inline, C>,
             source: S,
             handler: F,
         ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E>>>
@@ -144,13 +150,14 @@ macro_rules! exec_methods {
             E: Send + 'static,
             F: Fn(T) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static,
         {
             $mode.run(source, handler)
         }
 
-        fn run_with<T, SE, P, PF, F, Fut, R, E>(
+        fn run_with<T, SE, P, PF, F, Fut, R, E, C>(
             $this,
-            $pool: Pool,
+            $pool: Pool<failfast::Inline, C>,
             producer: P,
             handler: F,
         ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E, SE>>>
@@ -163,13 +170,14 @@ macro_rules! exec_methods {
             SE: Send + 'static,
             F: Fn(T) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static,
         {
             $mode.run_with(producer, handler)
         }
 
-        fn stream<T, S, F, Fut, R, E>(
+        fn stream<T, S, F, Fut, R, E, C>(
             $this,
-            $pool: Pool,
+            $pool: Pool<failfast::Inline, C>,
             source: S,
             handler: F,
         ) -> impl Stream<Item = Result<(usize, R), Abort<T, R, E>>>
@@ -180,13 +188,14 @@ macro_rules! exec_methods {
             E: Send + 'static,
             F: Fn(T) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static,
         {
             $mode.stream(source, handler)
         }
 
-        fn try_map<S, F, Fut, R, E>(
+        fn try_map<S, F, Fut, R, E, C>(
             $this,
-            $pool: Pooled<S>,
+            $pool: Pooled<S, failfast::Inline, (), C>,
             f: F,
         ) -> impl Stream<Item = Result<R, Abort<S::Item, R, E>>>
         where
@@ -196,13 +205,14 @@ macro_rules! exec_methods {
             E: Send + 'static,
             F: Fn(S::Item) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<R, E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static,
         {
             $mode.try_map(f)
         }
 
-        fn try_for_each<S, F, Fut, E>(
+        fn try_for_each<S, F, Fut, E, C>(
             $this,
-            $pool: Pooled<S>,
+            $pool: Pooled<S, failfast::Inline, (), C>,
             f: F,
         ) -> impl Future<Output = Result<(), Abort<S::Item, (), E>>>
         where
@@ -211,13 +221,14 @@ macro_rules! exec_methods {
             E: Send + 'static,
             F: Fn(S::Item) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<(), E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static,
         {
             $mode.try_for_each(f)
         }
 
-        fn try_for_each_fallible<S, F, Fut, E>(
+        fn try_for_each_fallible<S, F, Fut, E, C>(
             $this,
-            $pool: Pooled<S, failfast::Inline, Fallible>,
+            $pool: Pooled<S, failfast::Inline, Fallible, C>,
             f: F,
         ) -> impl Future<Output = Result<(), Abort<S::Ok, (), E, S::Error>>>
         where
@@ -227,6 +238,7 @@ macro_rules! exec_methods {
             E: Send + 'static,
             F: Fn(S::Ok) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<(), E>> + Send + 'static,
+        C: failfast::OnProgress + Send + Sync + 'static,
         {
             $mode.try_for_each(f)
         }
