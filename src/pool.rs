@@ -352,7 +352,8 @@ impl<M, P> Pool<M, P> {
     /// `executor`, for real parallelism on a multi-threaded executor. The
     /// run methods then require (through [`Mode`](crate::Mode)) that the items, outputs,
     /// handler errors and source errors are `Send + 'static`, the handler
-    /// `Send + Sync + 'static` and its futures `Send + 'static`. The run
+    /// `Send + Sync + 'static` and its futures `Send + 'static`, and a
+    /// progress callback `Send + Sync + 'static`. The run
     /// itself (the source or producer, and the driver) stays in the run's
     /// future, which is `Send` whenever the source is. Everything else
     /// (errors, accounting, cancellation) is the same as inline.
