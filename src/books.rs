@@ -89,21 +89,18 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         self.queue.count(counter, 1);
     }
 
-    /// Tells the progress callback, if any, that an item has finished (the
-    /// worker that finished it calls this, after recording it). A panic in
-    /// the callback aborts the run with [`Error::ProgressPanicked`]; returns
-    /// whether the run is aborting because of it.
+    /// Tells the progress callback, if any, that an item has finished. A
+    /// panic in the callback aborts the run with
+    /// [`Error::ProgressPanicked`]; returns whether the run is aborting
+    /// because of it.
     #[inline]
-    pub(crate) fn report_progress(&self, on_progress: &impl OnProgress) -> bool {
-        if !on_progress_is_on(on_progress) {
+    fn report_progress<P: OnProgress>(&self, on_progress: &P) -> bool {
+        if !P::ON {
             return false;
         }
         match catch(|| on_progress.call(&self.control.progress())) {
             Ok(()) => false,
-            Err(panic) => {
-                let (message, payload) = panic.into_parts();
-                self.fail(Error::ProgressPanicked { message, payload })
-            }
+            Err(panic) => self.fail(Error::progress_panicked(panic)),
         }
     }
 
@@ -139,9 +136,20 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         aborting
     }
 
-    /// Records a completed item. The count itself is kept by the worker's
-    /// `Tally`, so workers on different threads do not share a counter.
-    pub(crate) fn complete(&self, index: usize, output: R) {
+    /// Records an item whose handler failed or panicked, and reports it to
+    /// the progress callback; returns whether the run is aborting (decided
+    /// by the failure: a panicking callback adds its own error).
+    pub(crate) fn fail_item(&self, error: Error<E, SE>, on_progress: &impl OnProgress) -> bool {
+        let aborting = self.fail(error);
+        self.report_progress(on_progress);
+        aborting
+    }
+
+    /// Records a completed item, and reports it to the progress callback;
+    /// returns whether the run is aborting (the callback panicked). The
+    /// count itself is kept by the worker's `Tally`, so workers on different
+    /// threads do not share a counter.
+    pub(crate) fn complete(&self, index: usize, output: R, on_progress: &impl OnProgress) -> bool {
         if self.outputs != Outputs::Discard {
             lock(&self.books).outputs.push_back((index, output));
         }
@@ -149,12 +157,15 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             self.output_waker.wake();
         }
         self.count(|c| &c.completed);
+        self.report_progress(on_progress)
     }
 
-    /// Records an item cancelled in flight.
-    pub(crate) fn cancelled(&self, index: usize) {
+    /// Records an item cancelled in flight, and reports it to the progress
+    /// callback.
+    pub(crate) fn cancelled(&self, index: usize, on_progress: &impl OnProgress) {
         lock(&self.books).cancelled.push(index);
         self.count(|c| &c.cancelled);
+        self.report_progress(on_progress);
     }
 
     /// The next output not yet taken by the stream, or `None`; registers
@@ -186,12 +197,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
                 self.fail(Error::Source { entered, source });
             }
             Err(panic) => {
-                let (message, payload) = panic.into_parts();
-                self.fail(Error::SourcePanicked {
-                    entered,
-                    message,
-                    payload,
-                });
+                self.fail(Error::source_panicked(entered, panic));
             }
         }
     }
@@ -231,9 +237,4 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             }
         }
     }
-}
-
-/// Whether `on_progress` is a callback (not [`NoProgress`](crate::NoProgress)).
-fn on_progress_is_on<P: OnProgress>(_: &P) -> bool {
-    P::ON
 }

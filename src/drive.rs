@@ -132,12 +132,7 @@ where
             if producer.is_some() {
                 if let Err(panic) = catch(|| producer.set(None)) {
                     let entered = shared.queue.entered();
-                    let (message, payload) = panic.into_parts();
-                    shared.fail(Error::SourcePanicked {
-                        entered,
-                        message,
-                        payload,
-                    });
+                    shared.fail(Error::source_panicked(entered, panic));
                 }
             }
         }

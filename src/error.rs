@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::convert::Infallible;
 
-use crate::panic::PanicPayload;
+use crate::panic::{Caught, PanicPayload};
 
 /// Why a run aborted, or an error that arrived while it was aborting.
 ///
@@ -128,6 +128,42 @@ pub enum Error<E, SE = Infallible> {
         /// What the code panicked with.
         payload: PanicPayload,
     },
+}
+
+/// The panic variants, made from a caught panic: its message for display,
+/// and its payload.
+impl<E, SE> Error<E, SE> {
+    pub(crate) fn panicked(index: usize, panic: Caught) -> Self {
+        let (message, payload) = panic.into_parts();
+        Error::Panicked {
+            index,
+            message,
+            payload,
+        }
+    }
+
+    pub(crate) fn source_panicked(entered: usize, panic: Caught) -> Self {
+        let (message, payload) = panic.into_parts();
+        Error::SourcePanicked {
+            entered,
+            message,
+            payload,
+        }
+    }
+
+    pub(crate) fn spawn_panicked(worker: usize, panic: Caught) -> Self {
+        let (message, payload) = panic.into_parts();
+        Error::SpawnPanicked {
+            worker,
+            message,
+            payload,
+        }
+    }
+
+    pub(crate) fn progress_panicked(panic: Caught) -> Self {
+        let (message, payload) = panic.into_parts();
+        Error::ProgressPanicked { message, payload }
+    }
 }
 
 impl<E, SE> Error<E, SE> {

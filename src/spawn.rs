@@ -130,12 +130,7 @@ where
         let spawn_panicked = match spawned {
             Ok(()) => false,
             Err(panic) => {
-                let (message, payload) = panic.into_parts();
-                shared.fail(Error::SpawnPanicked {
-                    worker: id,
-                    message,
-                    payload,
-                });
+                shared.fail(Error::spawn_panicked(id, panic));
                 true
             }
         };

@@ -38,8 +38,7 @@ struct InFlight<'a, T, R, E, SE, P: OnProgress> {
 impl<T, R, E, SE, P: OnProgress> Drop for InFlight<'_, T, R, E, SE, P> {
     fn drop(&mut self) {
         if self.armed {
-            self.shared.cancelled(self.index);
-            self.shared.report_progress(self.progress);
+            self.shared.cancelled(self.index, self.progress);
         }
     }
 }
@@ -154,43 +153,24 @@ where
         let aborting = match outcome {
             Outcome::Done(Ok(output)) => {
                 tally.completed += 1;
-                shared.complete(index, output);
-                shared.report_progress(progress)
+                shared.complete(index, output, progress)
             }
             Outcome::Done(Err(source)) => {
-                let aborting = shared.fail(Error::Failed { index, source });
-                // A panicking callback adds its own error; the decision is made.
-                shared.report_progress(progress);
+                let aborting = shared.fail_item(Error::Failed { index, source }, progress);
                 let _ = drop_job();
                 aborting
             }
             Outcome::Panicked(panic) => {
-                let (message, payload) = panic.into_parts();
-                let aborting = shared.fail(Error::Panicked {
-                    index,
-                    message,
-                    payload,
-                });
-                shared.report_progress(progress);
+                let aborting = shared.fail_item(Error::panicked(index, panic), progress);
                 let _ = drop_job();
                 aborting
             }
             Outcome::Cancelled => match drop_job() {
                 Ok(()) => {
-                    shared.cancelled(index);
-                    shared.report_progress(progress);
+                    shared.cancelled(index, progress);
                     true
                 }
-                Err(panic) => {
-                    let (message, payload) = panic.into_parts();
-                    let aborting = shared.fail(Error::Panicked {
-                        index,
-                        message,
-                        payload,
-                    });
-                    shared.report_progress(progress);
-                    aborting
-                }
+                Err(panic) => shared.fail_item(Error::panicked(index, panic), progress),
             },
         };
         if aborting {
