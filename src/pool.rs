@@ -7,7 +7,7 @@ use crate::config::{Outputs, Policy, Settings};
 use crate::control::Control;
 use crate::executor::Executor;
 use crate::mode::{Inline, Spawned};
-use crate::progress::{NoProgress, Progress};
+use crate::progress::{NoProgress, OnProgress, Progress};
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
 /// first error or panic stops everything.
@@ -60,16 +60,13 @@ pub struct Pool<M = Inline, P = NoProgress> {
     pub(crate) progress: P,
 }
 
-impl<M: fmt::Debug, P> fmt::Debug for Pool<M, P> {
+impl<M: fmt::Debug, P: OnProgress> fmt::Debug for Pool<M, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
             .field("workers", &self.workers)
             .field("settings", &self.settings)
             .field("mode", &self.mode)
-            .field(
-                "on_progress",
-                &(std::any::type_name::<P>() != std::any::type_name::<NoProgress>()),
-            )
+            .field("on_progress", &P::ON)
             .finish()
     }
 }

@@ -67,7 +67,7 @@ pub struct Pooled<S, M = Inline, K = (), C = NoProgress> {
     source: K,
 }
 
-impl<S, M: fmt::Debug, K, C> fmt::Debug for Pooled<S, M, K, C> {
+impl<S, M: fmt::Debug, K, C: OnProgress> fmt::Debug for Pooled<S, M, K, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pooled")
             .field("pool", &self.pool)

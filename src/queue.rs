@@ -95,10 +95,12 @@ impl<T> Queue<T> {
     }
 
     /// Stops intake for good: senders fail from now on, waiting ones wake up.
-    /// Items already queued can still be received.
-    pub(crate) fn close(&self) {
-        self.rx.close();
+    /// Items already queued can still be received. Returns whether this call
+    /// closed it.
+    pub(crate) fn close(&self) -> bool {
+        let closed = self.rx.close();
         self.room.event.notify(usize::MAX);
+        closed
     }
 
     /// Keeps an entry that a worker took but will not handle, to return it

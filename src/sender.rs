@@ -281,9 +281,7 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub fn close(&self) -> bool {
-        let closed = self.tx.close();
-        self.queue.close();
-        closed
+        self.queue.close()
     }
 
     /// Waits until the pool stops accepting items: the run was closed or
