@@ -66,15 +66,13 @@ impl State {
         self.word.load(Ordering::SeqCst) & CLOSED != 0
     }
 
-    /// Raises the level to `to` (at least) and wakes every watcher; returns
-    /// whether it changed anything.
-    pub(crate) fn raise(&self, to: Level) -> bool {
+    /// Raises the level to `to` (at least) and, if that changed it, wakes
+    /// every watcher.
+    pub(crate) fn raise(&self, to: Level) {
         let _turn = lock(&self.turn);
-        let changed = self.store(to);
-        if changed {
+        if self.store(to) {
             self.event.notify(usize::MAX);
         }
-        changed
     }
 
     /// Raises the level to [`Level::Aborted`] without waking anyone yet (for
