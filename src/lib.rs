@@ -194,6 +194,7 @@ mod stream;
 mod sync;
 mod unfinished;
 mod worker;
+mod wrap;
 
 pub use abort::Abort;
 pub use config::{Outputs, Policy};
@@ -215,6 +216,7 @@ pub use report::Report;
 pub use send_error::{SendError, TrySendError};
 pub use sender::Sender;
 pub use unfinished::{Fate, Unfinished};
+pub use wrap::{NoWrap, Wrap};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

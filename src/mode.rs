@@ -12,8 +12,9 @@ use futures_util::stream::FuturesUnordered;
 use crate::books::Shared;
 use crate::executor::Executor;
 use crate::progress::{NoProgress, OnProgress};
+use crate::wrap::{NoWrap, Wrap};
 use crate::spawn::{Handle, spawn_workers};
-use crate::worker::{WorkerExit, worker};
+use crate::worker::{Hooks, WorkerExit, worker};
 
 /// The default mode of a [`Pool`](crate::Pool): every worker runs inside the
 /// run's own future, under whatever executor polls it. Items, outputs,
@@ -69,7 +70,8 @@ impl<X> fmt::Debug for Spawned<X> {
 }
 
 /// The run's worker function, which the inline mode calls once per worker.
-type MakeWorker<T, R, E, SE, F, P, W> = fn(usize, Arc<Shared<T, R, E, SE>>, Arc<(F, P)>) -> W;
+type MakeWorker<T, R, E, SE, F, P, V, W> =
+    fn(usize, Arc<Shared<T, R, E, SE>>, Arc<Hooks<F, P, V>>) -> W;
 
 mod sealed {
     /// Only this crate's modes implement [`Mode`](super::Mode).
@@ -82,18 +84,19 @@ mod sealed {
 /// require of their types: sealed, implemented by [`Inline`] and
 /// [`Spawned`] only.
 ///
-/// `M: Mode<T, R, E, SE, F, P>` reads "a pool in mode `M` can run handler
-/// `F` over items `T`, with outputs `R`, handler errors `E`, source errors
-/// `SE` and progress callback `P`" (`P` is [`NoProgress`] unless
-/// [`on_progress`](crate::Pool::on_progress) gave one):
+/// `M: Mode<T, R, E, SE, F, P, V>` reads "a pool in mode `M` can run
+/// handler `F` over items `T`, with outputs `R`, handler errors `E`, source
+/// errors `SE`, progress callback `P` and job wrapper `V`" (`P` is
+/// [`NoProgress`] unless [`on_progress`](crate::Pool::on_progress) gave one,
+/// `V` is [`NoWrap`] unless [`wrap`](crate::Pool::wrap) gave one):
 ///
 /// - [`Inline`]: always. The workers run inside the run's future, so
 ///   nothing needs to be `Send` or `'static`.
 /// - [`Spawned<X>`](Spawned) (for any [`Executor`] `X`): when `T`, `R`, `E`
 ///   and `SE` are `Send + 'static`, `F` is `Fn(T) -> Fut + Send + Sync +
-///   'static`, its futures `Fut` are `Send + 'static`, and the progress
-///   callback `P` is `Send + Sync + 'static`: they cross to the executor's
-///   threads.
+///   'static`, its futures `Fut` are `Send + 'static`, the progress
+///   callback `P` and the wrapper `V` are `Send + Sync + 'static` and the
+///   wrapped futures `Send + 'static`: they cross to the executor's threads.
 ///
 /// `F` is the handler's own type, so code generic over the mode takes a
 /// handler whose type it can name (a function, as below, or a boxed
@@ -125,14 +128,14 @@ mod sealed {
 // The hidden method takes the run's private state: it cannot be called
 // from outside the crate.
 #[allow(private_interfaces, private_bounds)]
-pub trait Mode<T, R, E, SE, F, P = NoProgress>: sealed::Sealed {
+pub trait Mode<T, R, E, SE, F, P = NoProgress, V = NoWrap>: sealed::Sealed {
     /// Whether the workers run in the run's own task: the feeder then waits
     /// for room without an event, since the run polls it again as soon as a
     /// worker has taken an item.
     #[doc(hidden)]
     const IN_RUN: bool;
 
-    /// Starts `workers` workers, handling items with `handler`; the run
+    /// Starts `workers` workers, handling items with the hooks' handler; the run
     /// polls what this returns until every worker has ended: the workers
     /// themselves, made by `inline` (the run's own worker function, passed
     /// in so that the run's future names no type of the mode's own), or the
@@ -142,20 +145,20 @@ pub trait Mode<T, R, E, SE, F, P = NoProgress>: sealed::Sealed {
         self,
         workers: usize,
         shared: &Arc<Shared<T, R, E, SE>>,
-        handler: F,
-        progress: P,
-        inline: MakeWorker<T, R, E, SE, F, P, W>,
+        hooks: Hooks<F, P, V>,
+        inline: MakeWorker<T, R, E, SE, F, P, V, W>,
     ) -> FuturesUnordered<Either<W, Handle>>
     where
         W: Future<Output = WorkerExit>;
 }
 
 #[allow(private_interfaces, private_bounds)]
-impl<T, R, E, SE, F, Fut, P> Mode<T, R, E, SE, F, P> for Inline
+impl<T, R, E, SE, F, Fut, P, V> Mode<T, R, E, SE, F, P, V> for Inline
 where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<R, E>>,
     P: OnProgress,
+    V: Wrap<Fut>,
 {
     const IN_RUN: bool = true;
 
@@ -163,22 +166,21 @@ where
         self,
         workers: usize,
         shared: &Arc<Shared<T, R, E, SE>>,
-        handler: F,
-        progress: P,
-        inline: MakeWorker<T, R, E, SE, F, P, W>,
+        hooks: Hooks<F, P, V>,
+        inline: MakeWorker<T, R, E, SE, F, P, V, W>,
     ) -> FuturesUnordered<Either<W, Handle>>
     where
         W: Future<Output = WorkerExit>,
     {
-        let handler = Arc::new((handler, progress));
+        let hooks = Arc::new(hooks);
         (0..workers)
-            .map(|id| Either::Left(inline(id, Arc::clone(shared), Arc::clone(&handler))))
+            .map(|id| Either::Left(inline(id, Arc::clone(shared), Arc::clone(&hooks))))
             .collect()
     }
 }
 
 #[allow(private_interfaces, private_bounds)]
-impl<X, T, R, E, SE, F, Fut, P> Mode<T, R, E, SE, F, P> for Spawned<X>
+impl<X, T, R, E, SE, F, Fut, P, V> Mode<T, R, E, SE, F, P, V> for Spawned<X>
 where
     X: Executor,
     T: Send + 'static,
@@ -188,6 +190,8 @@ where
     F: Fn(T) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<R, E>> + Send + 'static,
     P: OnProgress + Send + Sync + 'static,
+    V: Wrap<Fut> + Send + Sync + 'static,
+    V::Wrapped: Send + 'static,
 {
     const IN_RUN: bool = false;
 
@@ -195,15 +199,14 @@ where
         self,
         workers: usize,
         shared: &Arc<Shared<T, R, E, SE>>,
-        handler: F,
-        progress: P,
-        _inline: MakeWorker<T, R, E, SE, F, P, W>,
+        hooks: Hooks<F, P, V>,
+        _inline: MakeWorker<T, R, E, SE, F, P, V, W>,
     ) -> FuturesUnordered<Either<W, Handle>>
     where
         W: Future<Output = WorkerExit>,
     {
-        let handler = Arc::new((handler, progress));
-        let worker = |id| worker(id, Arc::clone(shared), Arc::clone(&handler));
+        let hooks = Arc::new(hooks);
+        let worker = |id| worker(id, Arc::clone(shared), Arc::clone(&hooks));
         spawn_workers(&self.0, workers, shared, worker)
             .into_iter()
             .map(Either::Right)

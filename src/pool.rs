@@ -8,6 +8,7 @@ use crate::control::Control;
 use crate::executor::Executor;
 use crate::mode::{Inline, Spawned};
 use crate::progress::{NoProgress, OnProgress, Progress};
+use crate::wrap::NoWrap;
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
 /// first error or panic stops everything.
@@ -52,15 +53,17 @@ use crate::progress::{NoProgress, OnProgress, Progress};
 /// ```
 #[derive(Clone)]
 #[must_use = "a pool does nothing until one of its run methods is called and awaited"]
-pub struct Pool<M = Inline, P = NoProgress> {
+pub struct Pool<M = Inline, P = NoProgress, W = NoWrap> {
     pub(crate) workers: usize,
     pub(crate) settings: Settings,
     pub(crate) mode: M,
     /// The progress callback, or [`NoProgress`].
     pub(crate) progress: P,
+    /// The job wrapper, or [`NoWrap`].
+    pub(crate) wrap: W,
 }
 
-impl<M: fmt::Debug, P: OnProgress> fmt::Debug for Pool<M, P> {
+impl<M: fmt::Debug, P: OnProgress, W> fmt::Debug for Pool<M, P, W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
             .field("workers", &self.workers)
@@ -111,11 +114,12 @@ impl Pool {
             },
             mode: Inline,
             progress: NoProgress,
+            wrap: NoWrap,
         }
     }
 }
 
-impl<M, P> Pool<M, P> {
+impl<M, P, W> Pool<M, P, W> {
     /// Sets how many items may wait in the queue for a free worker. A producer
     /// that finds the queue full waits (backpressure). At most `capacity +
     /// workers` items are held by the pool at once.
@@ -148,7 +152,7 @@ impl<M, P> Pool<M, P> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn queue(self, capacity: usize) -> Pool<M, P> {
+    pub fn queue(self, capacity: usize) -> Pool<M, P, W> {
         assert!(
             capacity > 0,
             "failfast: the queue capacity must be at least 1, got 0"
@@ -186,7 +190,7 @@ impl<M, P> Pool<M, P> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn outputs(self, outputs: Outputs) -> Pool<M, P> {
+    pub fn outputs(self, outputs: Outputs) -> Pool<M, P, W> {
         let mut pool = self;
         pool.settings.outputs = outputs;
         pool
@@ -219,7 +223,7 @@ impl<M, P> Pool<M, P> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn policy(self, policy: Policy) -> Pool<M, P> {
+    pub fn policy(self, policy: Policy) -> Pool<M, P, W> {
         assert!(
             policy != Policy::AbortAfter(0),
             "failfast: Policy::AbortAfter needs at least 1 error, got 0"
@@ -257,7 +261,7 @@ impl<M, P> Pool<M, P> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn control(self, control: &Control) -> Pool<M, P> {
+    pub fn control(self, control: &Control) -> Pool<M, P, W> {
         let mut pool = self;
         pool.settings.control = Some(control.clone());
         pool
@@ -300,12 +304,72 @@ impl<M, P> Pool<M, P> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn on_progress<G: Fn(&Progress)>(self, on_progress: G) -> Pool<M, G> {
+    pub fn on_progress<G: Fn(&Progress)>(self, on_progress: G) -> Pool<M, G, W> {
         Pool {
             workers: self.workers,
             settings: self.settings,
             mode: self.mode,
             progress: on_progress,
+            wrap: self.wrap,
+        }
+    }
+
+    /// Wraps every job: `wrap` receives each handler's future with its
+    /// [`Job`](crate::Job) (index, worker) and returns the future to run in
+    /// its place, so every job can be instrumented, timed or decorated
+    /// without touching the handler. See [`Wrap`](crate::Wrap) for what may
+    /// be a wrapper; with the `tracing` feature, `JobSpans` is one that
+    /// puts each job in a span.
+    ///
+    /// The wrapped future is the job, with every guarantee: it is created
+    /// and polled under [`Job::current`](crate::Job::current) and the job's
+    /// panic guard (a panic in the wrapper is the job's panic), it races the
+    /// abort and the timeout, and when it is dropped unfinished the item is
+    /// counted as cancelled (or timed out). Inline, the wrapper needs no
+    /// `Send` or `'static`; a spawned run creates and polls wrapped futures
+    /// on the workers' threads, so there (see [`Mode`](crate::Mode)) it must
+    /// be `Send + Sync + 'static`, and its futures `Send + 'static`. A pool
+    /// without one ([`NoWrap`](crate::NoWrap)) pays nothing for the hook.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::{Duration, Instant};
+    /// use failfast::{Job, Pool};
+    ///
+    /// // How long each job took, by index, without touching the handler.
+    /// let took = Arc::new(Mutex::new(Vec::new()));
+    /// let log = Arc::clone(&took);
+    /// let report = Pool::new(2)
+    ///     .wrap(move |job: Job, fut| {
+    ///         let log = Arc::clone(&log);
+    ///         async move {
+    ///             let start = Instant::now();
+    ///             let out = fut.await;
+    ///             log.lock().unwrap().push((job.index(), start.elapsed()));
+    ///             out
+    ///         }
+    ///     })
+    ///     .run(futures::stream::iter(0..4u32), |n| async move { Ok::<_, String>(n) })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(report.completed(), 4);
+    /// let mut indices: Vec<usize> = took.lock().unwrap().iter().map(|(i, _)| *i).collect();
+    /// indices.sort();
+    /// assert_eq!(indices, [0, 1, 2, 3]);
+    /// # let _: Duration = took.lock().unwrap()[0].1;
+    /// # });
+    /// ```
+    #[must_use = "the builder returns the changed pool"]
+    pub fn wrap<V>(self, wrap: V) -> Pool<M, P, V> {
+        Pool {
+            workers: self.workers,
+            settings: self.settings,
+            mode: self.mode,
+            progress: self.progress,
+            wrap,
         }
     }
 
@@ -339,7 +403,7 @@ impl<M, P> Pool<M, P> {
     }
 
     /// The same pool, set up to hand out its outputs as a stream.
-    pub(crate) fn streaming(self) -> Pool<M, P> {
+    pub(crate) fn streaming(self) -> Pool<M, P, W> {
         let mut pool = self;
         pool.settings.streaming = true;
         pool
@@ -387,12 +451,13 @@ impl<M, P> Pool<M, P> {
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
-    pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>, P> {
+    pub fn spawn_on<X: Executor>(self, executor: X) -> Pool<Spawned<X>, P, W> {
         Pool {
             progress: self.progress,
             workers: self.workers,
             settings: self.settings,
             mode: Spawned(executor),
+            wrap: self.wrap,
         }
     }
 }

@@ -17,9 +17,10 @@ use crate::progress::OnProgress;
 use crate::report::Report;
 use crate::sender::Sender;
 use crate::stream::OutputStream;
-use crate::worker::worker;
+use crate::worker::{Hooks, worker};
+use crate::wrap::Wrap;
 
-impl<M, C: OnProgress> Pool<M, C> {
+impl<M, C: OnProgress, V> Pool<M, C, V> {
     /// Handles every item of `source` with `handler`, on the pool's workers.
     ///
     /// Items are pulled from `source` only when the queue has room, numbered
@@ -93,7 +94,8 @@ impl<M, C: OnProgress> Pool<M, C> {
         S: Stream<Item = T>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, Infallible, F, C>,
+        V: Wrap<Fut>,
+        M: Mode<T, R, E, Infallible, F, C, V>,
     {
         self.try_run(futures_util::StreamExt::map(source, Ok), handler)
     }
@@ -138,9 +140,10 @@ impl<M, C: OnProgress> Pool<M, C> {
         S: TryStream<Ok = T, Error = SE>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F, C>,
+        V: Wrap<Fut>,
+        M: Mode<T, R, E, SE, F, C, V>,
     {
-        let in_run = <M as Mode<T, R, E, SE, F, C>>::IN_RUN;
+        let in_run = <M as Mode<T, R, E, SE, F, C, V>>::IN_RUN;
         self.run_with(move |tx| feed(source.into_stream(), tx, in_run), handler)
     }
 
@@ -212,7 +215,8 @@ impl<M, C: OnProgress> Pool<M, C> {
         PF: Future<Output = Result<(), SE>>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F, C>,
+        V: Wrap<Fut>,
+        M: Mode<T, R, E, SE, F, C, V>,
     {
         self.start(producer, handler).1
     }
@@ -264,9 +268,10 @@ impl<M, C: OnProgress> Pool<M, C> {
         S: Stream<Item = T>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, Infallible, F, C>,
+        V: Wrap<Fut>,
+        M: Mode<T, R, E, Infallible, F, C, V>,
     {
-        let in_run = <M as Mode<T, R, E, Infallible, F, C>>::IN_RUN;
+        let in_run = <M as Mode<T, R, E, Infallible, F, C, V>>::IN_RUN;
         self.stream_with(
             move |tx| feed(futures_util::StreamExt::map(source, Ok), tx, in_run),
             handler,
@@ -317,7 +322,8 @@ impl<M, C: OnProgress> Pool<M, C> {
         PF: Future<Output = Result<(), SE>>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F, C>,
+        V: Wrap<Fut>,
+        M: Mode<T, R, E, SE, F, C, V>,
     {
         let (shared, run) = self.streaming().start(producer, handler);
         OutputStream::new(shared, run)
@@ -339,15 +345,21 @@ impl<M, C: OnProgress> Pool<M, C> {
         PF: Future<Output = Result<(), SE>>,
         F: Fn(T) -> Fut,
         Fut: Future<Output = Result<R, E>>,
-        M: Mode<T, R, E, SE, F, C>,
+        V: Wrap<Fut>,
+        M: Mode<T, R, E, SE, F, C, V>,
     {
         let (shared, sender) = Shared::new(&self.settings, C::ON);
         let shared = Arc::new(shared);
         let run = {
             let shared = Arc::clone(&shared);
-            let (mode, workers, progress) = (self.mode, self.workers, self.progress);
+            let (mode, workers) = (self.mode, self.workers);
+            let hooks = Hooks {
+                handler,
+                progress: self.progress,
+                wrap: self.wrap,
+            };
             async move {
-                let workers = mode.start(workers, &shared, handler, progress, worker);
+                let workers = mode.start(workers, &shared, hooks, worker);
                 drive(&shared, producer(sender), workers).await
             }
         };

@@ -15,6 +15,7 @@ use crate::progress::OnProgress;
 use crate::queue::Entry;
 use crate::state::{Level, Watch};
 use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::wrap::Wrap;
 
 /// How a worker ended, as the run sees it.
 pub(crate) enum WorkerExit {
@@ -24,6 +25,14 @@ pub(crate) enum WorkerExit {
     Lost(usize),
     /// The executor polled the worker's task inside `Executor::spawn`.
     SpawnedInline(usize),
+}
+
+/// What a worker runs each item through: the handler, the progress
+/// callback, and the job wrapper.
+pub(crate) struct Hooks<F, P, V> {
+    pub(crate) handler: F,
+    pub(crate) progress: P,
+    pub(crate) wrap: V,
 }
 
 /// Records a job as cancelled if it is dropped before its outcome is known:
@@ -66,18 +75,20 @@ enum Outcome<R, E> {
 /// One worker: takes items from the queue until it is closed and empty, or
 /// until the run aborts. Each job races the abort signal; a job that loses is
 /// dropped on the spot.
-pub(crate) async fn worker<T, R, E, SE, F, Fut, P>(
+pub(crate) async fn worker<T, R, E, SE, F, Fut, P, V>(
     id: usize,
     shared: Arc<Shared<T, R, E, SE>>,
-    handler: Arc<(F, P)>,
+    hooks: Arc<Hooks<F, P, V>>,
 ) -> WorkerExit
 where
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<R, E>>,
     P: OnProgress,
+    V: Wrap<Fut>,
 {
     // The worker owns its share of the run, and lets go of it when it ends.
-    let (shared, (handler, progress)) = (&*shared, &*handler);
+    let (shared, hooks) = (&*shared, &*hooks);
+    let (handler, progress, wrap) = (&hooks.handler, &hooks.progress, &hooks.wrap);
     let mut state = Watch::new(&shared.state);
     let mut aborted = |cx: &mut Context<'_>| match state.poll(cx) {
         Level::Aborted => Poll::Ready(()),
@@ -125,7 +136,7 @@ where
         let outcome = poll_fn(|cx| {
             let step = job.enter(|| {
                 if let Some(item) = item.take() {
-                    slot.set(Some(handler(item)));
+                    slot.set(Some(wrap.wrap(job, handler(item))));
                 }
                 let Some(running) = slot.as_mut().as_pin_mut() else {
                     return Poll::Pending;

@@ -30,9 +30,9 @@ pub trait Exec: Copy + Send + Sync + 'static {
     fn block_on<F: Future>(self, future: F) -> F::Output;
 
     /// [`Pool::run`] in this executor's mode.
-    fn run<T, S, F, Fut, R, E, C>(
+    fn run<T, S, F, Fut, R, E, C, W>(
         self,
-        pool: Pool<failfast::Inline, C>,
+        pool: Pool<failfast::Inline, C, W>,
         source: S,
         handler: F,
     ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E>>>
@@ -43,7 +43,9 @@ pub trait Exec: Copy + Send + Sync + 'static {
         E: Send + 'static,
         F: Fn(T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, E>> + Send + 'static,
-        C: failfast::OnProgress + Send + Sync + 'static;
+        C: failfast::OnProgress + Send + Sync + 'static,
+        W: failfast::Wrap<Fut> + Send + Sync + 'static,
+        W::Wrapped: Send + 'static;
 
     /// [`Pool::run_with`] in this executor's mode.
     fn run_with<T, SE, P, PF, F, Fut, R, E, C>(
@@ -137,9 +139,9 @@ pub struct Spawn<Rt>(pub Rt);
 /// from the pool.
 macro_rules! exec_methods {
     ($this:ident, $pool:ident => $mode:expr) => {
-        fn run<T, S, F, Fut, R, E, C>(
+        fn run<T, S, F, Fut, R, E, C, W>(
             $this,
-            $pool: Pool<failfast::Inline, C>,
+            $pool: Pool<failfast::Inline, C, W>,
             source: S,
             handler: F,
         ) -> impl Future<Output = Result<Report<T, R>, Abort<T, R, E>>>
@@ -150,7 +152,9 @@ macro_rules! exec_methods {
             E: Send + 'static,
             F: Fn(T) -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<R, E>> + Send + 'static,
-        C: failfast::OnProgress + Send + Sync + 'static,
+            C: failfast::OnProgress + Send + Sync + 'static,
+            W: failfast::Wrap<Fut> + Send + Sync + 'static,
+            W::Wrapped: Send + 'static,
         {
             $mode.run(source, handler)
         }
