@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_util::task::AtomicWaker;
 
 use crate::abort::{Abort, AbortParts};
-use crate::config::{Outputs, Settings};
+use crate::config::{Outputs, Settings, Timeout};
 use crate::control::Control;
 use crate::error::Error;
 use crate::panic::{Caught, catch};
@@ -19,6 +19,7 @@ use crate::sender::Sender;
 use crate::state::{Level, State};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Mutex, lock};
+use crate::verdict::{Judge, Outcome, Verdict};
 
 /// Everything recorded about a run's items, under one lock.
 struct Books<R, E, SE> {
@@ -47,6 +48,14 @@ pub(crate) struct Shared<T, R, E, SE> {
     /// Outputs are taken by an [`OutputStream`](crate::stream::OutputStream),
     /// which this wakes as they come.
     streaming: bool,
+    /// How long a job may run, if the pool says.
+    pub(crate) timeout: Option<Timeout>,
+    /// A policy of the user's own, which decides after each item.
+    pub(crate) judge: Option<Judge>,
+    /// The custom policy's close, which the run's own task carries out (as
+    /// it does a control's), so that it never lands between an item the
+    /// feeder pulled and its send.
+    pub(crate) verdicts: State,
     output_waker: AtomicWaker,
     books: Mutex<Books<R, E, SE>>,
 }
@@ -67,11 +76,18 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             queue,
             state: State::default(),
             outputs: settings.outputs,
-            error_limit: settings.policy.limit(),
+            // A custom policy decides instead of the error count.
+            error_limit: match settings.custom {
+                Some(_) => usize::MAX,
+                None => settings.policy.limit(),
+            },
             control,
             controlled: settings.control.is_some(),
             completed: AtomicUsize::new(0),
             streaming: settings.streaming,
+            timeout: settings.timeout.clone(),
+            judge: settings.custom.clone().map(Judge::new),
+            verdicts: State::default(),
             output_waker: AtomicWaker::new(),
             books: Mutex::new(Books {
                 error: None,
@@ -109,8 +125,18 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     /// reached; any other error aborts at once. The decision is taken under
     /// the books' lock, so the run aborts exactly once.
     pub(crate) fn fail(&self, error: Error<E, SE>) -> bool {
+        self.fail_unless(|_| false, error)
+    }
+
+    /// [`fail`](Shared::fail), unless `skip` (asked under the books' lock,
+    /// with whether the run is aborting) says the error adds nothing.
+    fn fail_unless(&self, skip: impl FnOnce(bool) -> bool, error: Error<E, SE>) -> bool {
         let item = error.index().is_some();
         let mut books = lock(&self.books);
+        let aborting = self.state.is_aborted();
+        if skip(aborting) {
+            return aborting;
+        }
         if item {
             books.item_errors += 1;
         }
@@ -136,13 +162,41 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         aborting
     }
 
-    /// Records an item whose handler failed or panicked, and reports it to
-    /// the progress callback; returns whether the run is aborting (decided
-    /// by the failure: a panicking callback adds its own error).
+    /// Records an item whose handler failed, panicked or timed out, reports
+    /// it to the progress callback and asks the custom policy, if any;
+    /// returns whether the run is aborting (a panicking callback adds its
+    /// own error).
     pub(crate) fn fail_item(&self, error: Error<E, SE>, on_progress: &impl OnProgress) -> bool {
-        let aborting = self.fail(error);
-        self.report_progress(on_progress);
-        aborting
+        let judged = self.judge.as_ref().and_then(|judge| {
+            let outcome = match error {
+                Error::Panicked { .. } => Outcome::Panicked,
+                Error::TimedOut { .. } => Outcome::TimedOut,
+                _ => Outcome::Failed,
+            };
+            Some((judge, error.index()?, outcome))
+        });
+        let aborting = self.fail(error) | self.report_progress(on_progress);
+        match judged {
+            Some((judge, index, outcome)) => self.judged(judge, index, outcome),
+            None => aborting,
+        }
+    }
+
+    /// Asks the custom policy about an item that finished, and does as it
+    /// says; returns whether the run is aborting.
+    fn judged(&self, judge: &Judge, index: usize, outcome: Outcome) -> bool {
+        match catch(|| judge.decide(index, outcome)) {
+            Ok(Verdict::Continue) => {}
+            Ok(Verdict::Close) => self.verdicts.raise(Level::Closed),
+            // Once: a verdict after the run is aborting changes nothing.
+            Ok(Verdict::Abort) => {
+                self.fail_unless(|aborting| aborting, Error::Stopped { index });
+            }
+            Err(panic) => {
+                self.fail(Error::policy_panicked(panic));
+            }
+        }
+        self.state.is_aborted()
     }
 
     /// Records a completed item, and reports it to the progress callback;
@@ -157,7 +211,11 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             self.output_waker.wake();
         }
         self.count(|c| &c.completed);
-        self.report_progress(on_progress)
+        let aborting = self.report_progress(on_progress);
+        match &self.judge {
+            Some(judge) => self.judged(judge, index, Outcome::Completed),
+            None => aborting,
+        }
     }
 
     /// Records an item cancelled in flight, and reports it to the progress

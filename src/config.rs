@@ -2,8 +2,13 @@
 //! outputs ([`Outputs`]), and the settings a [`Pool`](crate::Pool) builds up.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::control::Control;
+use crate::verdict::Decide;
 
 /// When item errors stop a run.
 ///
@@ -108,6 +113,28 @@ pub(crate) struct Settings {
     pub(crate) control: Option<Control>,
     /// Outputs go to an [`OutputStream`](crate::stream::OutputStream) as they come, not into the report.
     pub(crate) streaming: bool,
+    /// How long a job may run, and the user's timer.
+    pub(crate) timeout: Option<Timeout>,
+    /// A policy of the user's own, in place of `policy`.
+    pub(crate) custom: Option<Decide>,
+}
+
+/// A timer future, as the user's factory made it.
+pub(crate) type Timer = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A per-item timeout: how long a job may run, and the user's timer
+/// factory, which makes a future that completes after a given duration.
+#[derive(Clone)]
+pub(crate) struct Timeout {
+    pub(crate) after: Duration,
+    pub(crate) timer: Arc<dyn Fn(Duration) -> Timer + Send + Sync>,
+}
+
+impl Timeout {
+    /// A timer for one job.
+    pub(crate) fn start(&self) -> Timer {
+        (self.timer)(self.after)
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -117,6 +144,8 @@ impl fmt::Debug for Settings {
             .field("outputs", &self.outputs)
             .field("policy", &self.policy)
             .field("control", &self.control)
+            .field("timeout", &self.timeout.as_ref().map(|t| t.after))
+            .field("custom_policy", &self.custom.is_some())
             .finish()
     }
 }

@@ -95,8 +95,10 @@ where
         .controlled
         .then(|| Watch::new(&shared.control.state.commands));
     let mut obeyed = Level::Open;
+    let mut verdicts = shared.judge.is_some().then(|| Watch::new(&shared.verdicts));
     poll_fn(|cx| {
         obey(&mut control, &mut obeyed, shared, cx);
+        obey_policy(&mut verdicts, shared, cx);
         poll_producer(producer.as_mut(), shared, cx);
         loop {
             match workers.poll_next_unpin(cx) {
@@ -123,6 +125,7 @@ where
         // given meanwhile (by a handler, say) is obeyed before the books are
         // settled.
         obey(&mut control, &mut obeyed, shared, cx);
+        obey_policy(&mut verdicts, shared, cx);
         if producer.is_some() {
             if !shared.intake_stopped() {
                 // The producer dropped its sender but has more to do: wait.
@@ -172,6 +175,20 @@ fn obey<T, R, E, SE>(
 }
 
 /// Aborts the run's state and closes the queue when dropped.
+/// Closes the run once the custom policy has said so.
+fn obey_policy<T, R, E, SE>(
+    verdicts: &mut Option<Watch<'_>>,
+    shared: &Shared<T, R, E, SE>,
+    cx: &mut std::task::Context<'_>,
+) {
+    if let Some(watch) = verdicts {
+        if watch.poll(cx) != Level::Open {
+            *verdicts = None;
+            shared.close();
+        }
+    }
+}
+
 struct StopOnDrop<'a, T>(&'a State, &'a Queue<T>);
 
 impl<T> Drop for StopOnDrop<'_, T> {

@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::convert::Infallible;
+use std::time::Duration;
 
 use crate::panic::{Caught, PanicPayload};
 
@@ -58,6 +59,16 @@ pub enum Error<E, SE = Infallible> {
         message: String,
         /// What the code panicked with.
         payload: PanicPayload,
+    },
+    /// The job for the item at `index` ran longer than the pool's
+    /// [`timeout`](crate::Pool::timeout) and was dropped. Counted as an item
+    /// error by the policy, like [`Failed`](Error::Failed).
+    #[error("item {index} timed out after {after:?}")]
+    TimedOut {
+        /// The item's index.
+        index: usize,
+        /// The timeout it ran past.
+        after: Duration,
     },
     /// The source (stream or producer) returned an error after `entered`
     /// items had entered the pool.
@@ -119,6 +130,24 @@ pub enum Error<E, SE = Infallible> {
         /// What the code panicked with.
         payload: PanicPayload,
     },
+    /// The pool's [`custom_policy`](crate::Pool::custom_policy) decided to
+    /// abort the run when the item at `index` finished (say, at the first
+    /// success of a hedged request). The cause of an abort only if no item
+    /// had failed before; otherwise it comes after their errors.
+    #[error("the policy stopped the run at item {index}")]
+    Stopped {
+        /// The item whose outcome the policy stopped at.
+        index: usize,
+    },
+    /// The closure given to [`Pool::custom_policy`](crate::Pool::custom_policy)
+    /// panicked. The item it was called for is counted as it finished.
+    #[error("the custom policy panicked: {message}")]
+    PolicyPanicked {
+        /// The panic's message, or `Box<dyn Any>` if it was not a string.
+        message: String,
+        /// What the code panicked with.
+        payload: PanicPayload,
+    },
     /// The callback given to [`Pool::on_progress`](crate::Pool::on_progress)
     /// panicked. The item it was called for is counted as it finished.
     #[error("the progress callback panicked: {message}")]
@@ -164,10 +193,17 @@ impl<E, SE> Error<E, SE> {
         let (message, payload) = panic.into_parts();
         Error::ProgressPanicked { message, payload }
     }
+
+    pub(crate) fn policy_panicked(panic: Caught) -> Self {
+        let (message, payload) = panic.into_parts();
+        Error::PolicyPanicked { message, payload }
+    }
 }
 
 impl<E, SE> Error<E, SE> {
-    /// The index of the item this error is about; `None` for source errors.
+    /// The index of the item that failed (an error, a panic or a timeout);
+    /// `None` for errors about no one item: the source's, the control's, the
+    /// executor's, the callbacks' and [`Stopped`](Error::Stopped).
     ///
     /// # Examples
     ///
@@ -195,7 +231,9 @@ impl<E, SE> Error<E, SE> {
     /// ```
     pub fn index(&self) -> Option<usize> {
         match self {
-            Error::Failed { index, .. } | Error::Panicked { index, .. } => Some(*index),
+            Error::Failed { index, .. }
+            | Error::Panicked { index, .. }
+            | Error::TimedOut { index, .. } => Some(*index),
             _ => None,
         }
     }
@@ -253,7 +291,8 @@ impl<E, SE> Error<E, SE> {
             Error::Panicked { message, .. }
             | Error::SourcePanicked { message, .. }
             | Error::SpawnPanicked { message, .. }
-            | Error::ProgressPanicked { message, .. } => Some(message),
+            | Error::ProgressPanicked { message, .. }
+            | Error::PolicyPanicked { message, .. } => Some(message),
             _ => None,
         }
     }
@@ -285,7 +324,8 @@ impl<E, SE> Error<E, SE> {
             Error::Panicked { payload, .. }
             | Error::SourcePanicked { payload, .. }
             | Error::SpawnPanicked { payload, .. }
-            | Error::ProgressPanicked { payload, .. } => payload.into_inner(),
+            | Error::ProgressPanicked { payload, .. }
+            | Error::PolicyPanicked { payload, .. } => payload.into_inner(),
             _ => None,
         }
     }

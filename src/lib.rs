@@ -193,6 +193,7 @@ mod state;
 mod stream;
 mod sync;
 mod unfinished;
+mod verdict;
 mod worker;
 mod wrap;
 
@@ -216,6 +217,7 @@ pub use report::Report;
 pub use send_error::{SendError, TrySendError};
 pub use sender::Sender;
 pub use unfinished::{Fate, Unfinished};
+pub use verdict::{Finished, Outcome, Verdict};
 pub use wrap::{NoWrap, Wrap};
 
 /// The README's examples, compiled and run as doc tests.

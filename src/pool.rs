@@ -3,11 +3,18 @@
 
 use std::fmt;
 
-use crate::config::{Outputs, Policy, Settings};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+
+use crate::config::{Outputs, Policy, Settings, Timeout, Timer};
 use crate::control::Control;
 use crate::executor::Executor;
 use crate::mode::{Inline, Spawned};
 use crate::progress::{NoProgress, OnProgress, Progress};
+use crate::verdict::{Finished, Verdict};
 use crate::wrap::NoWrap;
 
 /// A pool of `workers` async workers fed through a bounded queue, in which the
@@ -111,6 +118,8 @@ impl Pool {
                 policy: Policy::FailFast,
                 control: None,
                 streaming: false,
+                timeout: None,
+                custom: None,
             },
             mode: Inline,
             progress: NoProgress,
@@ -230,6 +239,7 @@ impl<M, P, W> Pool<M, P, W> {
         );
         let mut pool = self;
         pool.settings.policy = policy;
+        pool.settings.custom = None;
         pool
     }
 
@@ -371,6 +381,165 @@ impl<M, P, W> Pool<M, P, W> {
             progress: self.progress,
             wrap,
         }
+    }
+
+    /// Gives each job at most `after` to finish: a job still running then is
+    /// dropped, and its item fails with
+    /// [`Error::TimedOut`](crate::Error::TimedOut) (with its index), which
+    /// the policy counts like any item error: under
+    /// [`Policy::FailFast`] the run aborts, under [`Policy::Continue`] it
+    /// goes on and every timed-out item comes back among the errors.
+    ///
+    /// `timer` makes the clock: given a duration, it returns a future that
+    /// completes once that much time has passed, from any executor's timer
+    /// (smol's `Timer::after`, tokio's `time::sleep`, async-io's). It is
+    /// called once per job, when the job starts (so time spent waiting in
+    /// the queue does not count), on the thread that runs the job; its
+    /// future is polled each time the job is, after the job, and dropped
+    /// with it. A panic in `timer` or its future is the job's panic. The
+    /// timer must be `Send + Sync + 'static` and its future `Send +
+    /// 'static`, inline too. (A timer such as tokio's, which needs its
+    /// runtime, must be called where that runtime is current.)
+    ///
+    /// A timeout ends a job but does not retry it: retries belong in the
+    /// handler, which owns the item (see the crate's docs, "Retrying an
+    /// item").
+    ///
+    /// # Panics
+    ///
+    /// If `after` is zero.
+    ///
+    /// # Examples
+    ///
+    /// With smol's timer:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use failfast::{Error, Policy, Pool};
+    ///
+    /// let abort = smol::block_on(
+    ///     Pool::new(4)
+    ///         .policy(Policy::Continue)
+    ///         .timeout(Duration::from_millis(50), smol::Timer::after)
+    ///         .run(futures::stream::iter(0..8u32), |n| async move {
+    ///             if n % 4 == 3 {
+    ///                 futures::future::pending::<()>().await; // stuck
+    ///             }
+    ///             Ok::<_, String>(n)
+    ///         }),
+    /// )
+    /// .unwrap_err();
+    /// assert_eq!(abort.failed(), vec![3, 7]);
+    /// assert!(matches!(abort.error(), Error::TimedOut { .. }));
+    /// assert_eq!(abort.report().completed(), 6);
+    /// ```
+    ///
+    /// With tokio's, on a runtime:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use failfast::{Error, Pool};
+    ///
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let abort = Pool::new(2)
+    ///         .timeout(Duration::from_millis(20), tokio::time::sleep)
+    ///         .run(futures::stream::iter(0..10u32), |n| async move {
+    ///             if n == 4 {
+    ///                 tokio::time::sleep(Duration::from_secs(3600)).await;
+    ///             }
+    ///             Ok::<_, String>(n)
+    ///         })
+    ///         .await
+    ///         .unwrap_err();
+    ///     assert!(matches!(abort.error(), Error::TimedOut { index: 4, .. }));
+    ///     assert_eq!(abort.to_string(), "item 4 timed out after 20ms");
+    /// }
+    /// # main();
+    /// ```
+    #[must_use = "the builder returns the changed pool"]
+    pub fn timeout<TF, Fut>(self, after: Duration, timer: TF) -> Pool<M, P, W>
+    where
+        TF: Fn(Duration) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+    {
+        assert!(
+            !after.is_zero(),
+            "failfast: a per-item timeout must be longer than zero"
+        );
+        let timer = move |after| -> Timer { Box::pin(timer(after).map(drop)) };
+        let mut pool = self;
+        pool.settings.timeout = Some(Timeout {
+            after,
+            timer: Arc::new(timer),
+        });
+        pool
+    }
+
+    /// Replaces the [`policy`](Pool::policy) with one of your own: after
+    /// each item finishes (completed, failed, panicked or timed out),
+    /// `decide` sees it with the run's counts so far ([`Finished`]) and says
+    /// whether the run goes on, closes (intake stops, what entered finishes)
+    /// or aborts ([`Verdict`]). Item errors then abort the run only when
+    /// `decide` says so; a run in which any item failed still ends in an
+    /// [`Abort`](crate::Abort) that lists them all, as under
+    /// [`Policy::Continue`]. An abort decided on an item that did not fail
+    /// has [`Error::Stopped`](crate::Error::Stopped) as its cause (or after
+    /// the earlier failures).
+    ///
+    /// `decide` runs on the thread of the worker whose item finished, once
+    /// per item, and may be called from several workers at once; it must be
+    /// `Send + Sync + 'static`, inline too. A panic in it aborts the run with
+    /// [`Error::PolicyPanicked`](crate::Error::PolicyPanicked). Calling
+    /// [`policy`](Pool::policy) afterwards puts a built-in policy back.
+    ///
+    /// # Examples
+    ///
+    /// Stop at the first success (a hedged request, a search): the rest are
+    /// cancelled or handed back.
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Pool, Verdict};
+    ///
+    /// let abort = Pool::new(4)
+    ///     .custom_policy(|f| if f.outcome.is_completed() { Verdict::Abort } else { Verdict::Continue })
+    ///     .run(futures::stream::iter(["a", "b", "found", "c", "d"]), |s| async move {
+    ///         if s == "found" { Ok(s) } else { Err(format!("{s}: no")) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(abort.report().outputs(), &[(2, "found")]);
+    /// # });
+    /// ```
+    ///
+    /// Abort when more than 5% of the items failed, once 20 have finished:
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::{Pool, Verdict};
+    ///
+    /// let abort = Pool::new(4)
+    ///     .custom_policy(|f| {
+    ///         if f.total() >= 20 && f.failed * 20 > f.total() { Verdict::Abort } else { Verdict::Continue }
+    ///     })
+    ///     .run(futures::stream::iter(0..1000u32), |n| async move {
+    ///         if n % 10 == 0 { Err(format!("{n} failed")) } else { Ok(n) } // 10% fail
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(abort.entered() < 1000);
+    /// assert_eq!(abort.error().index(), Some(0)); // the first failure is the cause
+    /// # });
+    /// ```
+    #[must_use = "the builder returns the changed pool"]
+    pub fn custom_policy(
+        self,
+        decide: impl Fn(&Finished) -> Verdict + Send + Sync + 'static,
+    ) -> Pool<M, P, W> {
+        let mut pool = self;
+        pool.settings.custom = Some(Arc::new(decide));
+        pool
     }
 
     /// The number of workers.

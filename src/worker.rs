@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::books::Shared;
+use crate::config::Timeout;
 use crate::error::Error;
 use crate::job::Job;
 use crate::panic::Caught;
@@ -69,12 +70,13 @@ impl Drop for Tally<'_> {
 enum Outcome<R, E> {
     Done(Result<R, E>),
     Panicked(Caught),
+    TimedOut,
     Cancelled,
 }
 
 /// One worker: takes items from the queue until it is closed and empty, or
-/// until the run aborts. Each job races the abort signal; a job that loses is
-/// dropped on the spot.
+/// until the run aborts. Each job races the abort signal (and its timeout,
+/// if any); a job that loses is dropped on the spot.
 pub(crate) async fn worker<T, R, E, SE, F, Fut, P, V>(
     id: usize,
     shared: Arc<Shared<T, R, E, SE>>,
@@ -129,26 +131,37 @@ where
         };
         let mut item = Some(item);
         let mut slot = pin!(None);
-        // One catch per poll: the first also makes the future, and the last
-        // of a successful job also drops it, so a panic in either is caught
-        // with the poll's. A failed job's future is dropped only once the
-        // failure is decided (below).
+        let mut timer = None;
+        // One catch per poll: the first also makes the future (and starts
+        // its timer), and the last of a successful job also drops it, so a
+        // panic in either is caught with the poll's. A failed job's future
+        // is dropped only once the failure is decided (below). `Ready(None)`
+        // is a timeout.
         let outcome = poll_fn(|cx| {
             let step = job.enter(|| {
                 if let Some(item) = item.take() {
                     slot.set(Some(wrap.wrap(job, handler(item))));
+                    timer = shared.timeout.as_ref().map(Timeout::start);
                 }
                 let Some(running) = slot.as_mut().as_pin_mut() else {
                     return Poll::Pending;
                 };
-                let poll = running.poll(cx);
-                if let Poll::Ready(Ok(_)) = poll {
-                    slot.set(None);
+                match running.poll(cx) {
+                    Poll::Ready(Ok(output)) => {
+                        slot.set(None);
+                        timer = None;
+                        Poll::Ready(Some(Ok(output)))
+                    }
+                    Poll::Ready(Err(error)) => Poll::Ready(Some(Err(error))),
+                    Poll::Pending => match &mut timer {
+                        Some(timer) => timer.as_mut().poll(cx).map(|()| None),
+                        None => Poll::Pending,
+                    },
                 }
-                poll
             });
             match step {
-                Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
+                Ok(Poll::Ready(Some(result))) => Poll::Ready(Outcome::Done(result)),
+                Ok(Poll::Ready(None)) => Poll::Ready(Outcome::TimedOut),
                 Err(panic) => Poll::Ready(Outcome::Panicked(panic)),
                 Ok(Poll::Pending) => aborted(cx).map(|()| Outcome::Cancelled),
             }
@@ -160,7 +173,12 @@ where
         // the destructor is user code, and however long it takes, no worker
         // starts a job meanwhile. (A destructor that panics after its job
         // failed adds nothing: the item is already accounted as failed.)
-        let mut drop_job = || job.enter(|| slot.set(None));
+        let mut drop_job = || {
+            job.enter(|| {
+                slot.set(None);
+                timer = None;
+            })
+        };
         let aborting = match outcome {
             Outcome::Done(Ok(output)) => {
                 tally.completed += 1;
@@ -173,6 +191,12 @@ where
             }
             Outcome::Panicked(panic) => {
                 let aborting = shared.fail_item(Error::panicked(index, panic), progress);
+                let _ = drop_job();
+                aborting
+            }
+            Outcome::TimedOut => {
+                let after = shared.timeout.as_ref().map_or_else(Default::default, |t| t.after);
+                let aborting = shared.fail_item(Error::TimedOut { index, after }, progress);
                 let _ = drop_job();
                 aborting
             }
