@@ -15,6 +15,7 @@ use crate::panic::{Caught, catch};
 use crate::progress::{Counters, OnProgress};
 use crate::queue::Queue;
 use crate::report::Report;
+use crate::running::Slots;
 use crate::sender::Sender;
 use crate::state::{Level, State};
 use crate::sync::atomic::{AtomicUsize, Ordering};
@@ -52,6 +53,8 @@ pub(crate) struct Shared<T, R, E, SE> {
     pub(crate) timeout: Option<Timeout>,
     /// A policy of the user's own, which decides after each item.
     pub(crate) judge: Option<Judge>,
+    /// What each worker is running, if the run has a control to ask.
+    pub(crate) running: Option<Arc<Slots>>,
     /// The custom policy's close, which the run's own task carries out (as
     /// it does a control's), so that it never lands between an item the
     /// feeder pulled and its send.
@@ -63,10 +66,12 @@ pub(crate) struct Shared<T, R, E, SE> {
 impl<T, R, E, SE> Shared<T, R, E, SE> {
     /// The shared state of a run with `settings`; `progress` says whether a
     /// progress callback reads the counters.
-    pub(crate) fn new(settings: &Settings, progress: bool) -> (Self, Sender<T>) {
+    pub(crate) fn new(settings: &Settings, workers: usize, progress: bool) -> (Self, Sender<T>) {
         if let Some(control) = &settings.control {
             control.take_for_run();
         }
+        // Only a control can ask what is running.
+        let running = settings.control.as_ref().map(|c| c.watch_run(workers));
         let tracked = settings.control.is_some() || progress;
         let control = settings.control.clone().unwrap_or_default();
         let counters = tracked.then(|| Arc::clone(&control.state.counters));
@@ -88,6 +93,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             timeout: settings.timeout.clone(),
             judge: settings.custom.clone().map(Judge::new),
             verdicts: State::default(),
+            running,
             output_waker: AtomicWaker::new(),
             books: Mutex::new(Books {
                 error: None,

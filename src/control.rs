@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::Context;
 
 use crate::progress::{Counters, Progress};
+use crate::running::{Running, Slots};
 use crate::state::{Level, State};
 use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::sync::{Mutex, lock};
@@ -23,6 +24,10 @@ pub(crate) struct ControlState {
     pub(crate) counters: Arc<Counters>,
     /// A run has taken this control: no other may.
     taken: AtomicBool,
+    /// What the run's workers are running.
+    running: Mutex<Option<Arc<Slots>>>,
+    /// `in_flight` was called: a run started later times its jobs at once.
+    asked: AtomicBool,
 }
 
 /// A handle that steers a run from outside: close its intake, abort it, or
@@ -99,6 +104,8 @@ impl Control {
                 deadline: Mutex::new(None),
                 counters: Arc::default(),
                 taken: AtomicBool::new(false),
+                running: Mutex::new(None),
+                asked: AtomicBool::new(false),
             }),
         }
     }
@@ -273,11 +280,76 @@ impl Control {
         self.state.counters.snapshot()
     }
 
+    /// The jobs running now, in index order: each item's index, its worker,
+    /// and how long it has been running. Empty before the run starts and
+    /// once it has ended.
+    ///
+    /// For a watchdog: list what is stuck, and [`abort`](Control::abort)
+    /// (or log) as you see fit. Until it is first called, the run keeps only
+    /// each worker's current index (two plain stores per job); from then on
+    /// each job also reads the clock when it starts. So a
+    /// job that was already running at the first call counts from that
+    /// call; call it once before the run starts to time every job exactly.
+    /// The list is a snapshot taken worker by worker: a job that
+    /// ends while it is taken may be missing or still listed.
+    ///
+    /// # Examples
+    ///
+    /// A watchdog that aborts the run when a job has run for too long:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use failfast::{Control, Error, Pool};
+    ///
+    /// let control = Control::new();
+    /// let watchdog = {
+    ///     let control = control.clone();
+    ///     std::thread::spawn(move || loop {
+    ///         let running = control.in_flight();
+    ///         if let Some(stuck) = running.iter().find(|r| r.elapsed > Duration::from_millis(50)) {
+    ///             control.abort();
+    ///             return stuck.index;
+    ///         }
+    ///         std::thread::sleep(Duration::from_millis(5));
+    ///     })
+    /// };
+    /// let abort = futures::executor::block_on(Pool::new(2).control(&control).run(
+    ///     futures::stream::iter(0..10u32),
+    ///     |n| async move {
+    ///         if n == 3 {
+    ///             futures::future::pending::<()>().await; // stuck
+    ///         }
+    ///         Ok::<_, String>(n)
+    ///     },
+    /// ))
+    /// .unwrap_err();
+    /// assert_eq!(watchdog.join().unwrap(), 3);
+    /// assert!(matches!(abort.error(), Error::Aborted { .. }));
+    /// assert_eq!(abort.cancelled(), &[3]);
+    /// ```
+    pub fn in_flight(&self) -> Vec<Running> {
+        let slots = {
+            let running = lock(&self.state.running);
+            self.state.asked.store(true, Ordering::SeqCst);
+            running.clone()
+        };
+        slots.map_or_else(Vec::new, |slots| slots.snapshot())
+    }
+
     /// Takes this control for a run.
     ///
     /// # Panics
     ///
     /// Panics if a run has taken it already.
+    /// The slots in which the run this control steers shows its `workers`'
+    /// jobs.
+    pub(crate) fn watch_run(&self, workers: usize) -> Arc<Slots> {
+        let mut running = lock(&self.state.running);
+        let slots = Arc::new(Slots::new(workers, self.state.asked.load(Ordering::SeqCst)));
+        *running = Some(Arc::clone(&slots));
+        slots
+    }
+
     pub(crate) fn take_for_run(&self) {
         assert!(
             !self.state.taken.swap(true, Ordering::SeqCst),

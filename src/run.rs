@@ -348,7 +348,7 @@ impl<M, C: OnProgress, V> Pool<M, C, V> {
         V: Wrap<Fut>,
         M: Mode<T, R, E, SE, F, C, V>,
     {
-        let (shared, sender) = Shared::new(&self.settings, C::ON);
+        let (shared, sender) = Shared::new(&self.settings, self.workers, C::ON);
         let shared = Arc::new(shared);
         let run = {
             let shared = Arc::clone(&shared);

@@ -36,17 +36,39 @@ pub(crate) struct Hooks<F, P, V> {
     pub(crate) wrap: V,
 }
 
-/// Records a job as cancelled if it is dropped before its outcome is known:
-/// when the run aborts, or when the worker itself is dropped mid-job.
+/// A job in flight: shown in its worker's slot (if the run has a control)
+/// while it lives, and recorded as cancelled if it is dropped before its
+/// outcome is known: when the run aborts, or when the worker itself is
+/// dropped mid-job.
 struct InFlight<'a, T, R, E, SE, P: OnProgress> {
     shared: &'a Shared<T, R, E, SE>,
     progress: &'a P,
     index: usize,
+    worker: usize,
     armed: bool,
+}
+
+impl<'a, T, R, E, SE, P: OnProgress> InFlight<'a, T, R, E, SE, P> {
+    #[inline]
+    fn new(shared: &'a Shared<T, R, E, SE>, progress: &'a P, index: usize, worker: usize) -> Self {
+        if let Some(slots) = &shared.running {
+            slots.start(worker, index);
+        }
+        InFlight {
+            shared,
+            progress,
+            index,
+            worker,
+            armed: true,
+        }
+    }
 }
 
 impl<T, R, E, SE, P: OnProgress> Drop for InFlight<'_, T, R, E, SE, P> {
     fn drop(&mut self) {
+        if let Some(slots) = &self.shared.running {
+            slots.stop(self.worker);
+        }
         if self.armed {
             self.shared.cancelled(self.index, self.progress);
         }
@@ -123,12 +145,7 @@ where
         let Entry { index, item } = entry;
         let job = Job::new(index, id);
         // Declared before the job's future, so dropped after it.
-        let mut in_flight = InFlight {
-            shared,
-            progress,
-            index,
-            armed: true,
-        };
+        let mut in_flight = InFlight::new(shared, progress, index, id);
         let mut item = Some(item);
         let mut slot = pin!(None);
         let mut timer = None;

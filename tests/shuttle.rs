@@ -655,6 +655,58 @@ fn progress_matches_the_books() {
 }
 
 // ---------------------------------------------------------------------------
+// 4b. What is running, read from another thread while the run goes on.
+
+fn in_flight_once() {
+    let mut rng = thread_rng();
+    let control = Control::new();
+    if rng.gen_bool(0.5) {
+        // Asked before the run: every job is timed from its start.
+        assert!(control.in_flight().is_empty());
+    }
+    let reader = {
+        let control = control.clone();
+        thread::spawn(move || {
+            let mut listed = Vec::new();
+            for _ in 0..3 {
+                let running = control.in_flight();
+                let entered = control.progress().entered;
+                let mut workers: Vec<usize> = running.iter().map(|r| r.worker).collect();
+                workers.sort_unstable();
+                workers.dedup();
+                assert_eq!(workers.len(), running.len(), "one job per worker: {running:?}");
+                assert!(running.windows(2).all(|w| w[0].index < w[1].index), "{running:?}");
+                for r in &running {
+                    assert!(r.worker < 2 && r.index < entered, "{r:?}, entered {entered}");
+                }
+                listed.extend(running.iter().map(|r| r.index));
+                thread::yield_now();
+            }
+            listed
+        })
+    };
+    let result = block_on(
+        Pool::new(2)
+            .queue(1)
+            .control(&control)
+            .spawn_on(spawn_task)
+            .run(futures::stream::iter(0..4u32), |value| {
+                job(value, value % 3, false, false)
+            }),
+    );
+    let listed = reader.join().unwrap();
+    let report = result.expect("nothing fails");
+    assert_eq!(report.completed(), 4);
+    assert!(listed.iter().all(|i| *i < 4));
+    assert!(control.in_flight().is_empty(), "nothing runs after the run");
+}
+
+#[test]
+fn in_flight_lists_running_jobs_only() {
+    explore(in_flight_once);
+}
+
+// ---------------------------------------------------------------------------
 // 5. A dropped run drops every job.
 
 /// A job's future that counts its drop.
