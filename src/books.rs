@@ -242,6 +242,10 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     /// Stops intake on the control's command; queued and in-flight items
     /// finish.
     pub(crate) fn close(&self) {
+        #[cfg(feature = "tracing")]
+        if self.state.level() == Level::Open {
+            tracing::info!(target: "failfast", entered = self.queue.entered(), "run closed");
+        }
         self.state.raise(Level::Closed);
         self.queue.close();
     }
@@ -288,10 +292,30 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
             unprocessed,
         };
         match books.error.take() {
-            None => Ok(report),
+            None => {
+                #[cfg(feature = "tracing")]
+                tracing::debug!(
+                    target: "failfast",
+                    entered = report.entered,
+                    completed = report.completed,
+                    "run finished"
+                );
+                Ok(report)
+            }
             Some(error) => {
                 let mut cancelled = mem::take(&mut books.cancelled);
                 cancelled.sort_unstable();
+                #[cfg(feature = "tracing")]
+                tracing::warn!(
+                    target: "failfast",
+                    cause = %error,
+                    entered = report.entered,
+                    completed = report.completed,
+                    failed = books.item_errors,
+                    cancelled = cancelled.len(),
+                    unprocessed = report.unprocessed.len(),
+                    "run aborted"
+                );
                 Err(Abort::new(AbortParts {
                     error,
                     other_errors: mem::take(&mut books.other_errors),

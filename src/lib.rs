@@ -193,6 +193,8 @@ mod spawn;
 mod state;
 mod stream;
 mod sync;
+#[cfg(feature = "tracing")]
+mod trace;
 mod unfinished;
 mod verdict;
 mod worker;
@@ -218,6 +220,9 @@ pub use report::Report;
 pub use running::Running;
 pub use send_error::{SendError, TrySendError};
 pub use sender::Sender;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use trace::JobSpans;
 pub use unfinished::{Fate, Unfinished};
 pub use verdict::{Finished, Outcome, Verdict};
 pub use wrap::{NoWrap, Wrap};

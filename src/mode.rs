@@ -12,9 +12,9 @@ use futures_util::stream::FuturesUnordered;
 use crate::books::Shared;
 use crate::executor::Executor;
 use crate::progress::{NoProgress, OnProgress};
-use crate::wrap::{NoWrap, Wrap};
 use crate::spawn::{Handle, spawn_workers};
 use crate::worker::{Hooks, WorkerExit, worker};
+use crate::wrap::{NoWrap, Wrap};
 
 /// The default mode of a [`Pool`](crate::Pool): every worker runs inside the
 /// run's own future, under whatever executor polls it. Items, outputs,

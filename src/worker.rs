@@ -212,7 +212,10 @@ where
                 aborting
             }
             Outcome::TimedOut => {
-                let after = shared.timeout.as_ref().map_or_else(Default::default, |t| t.after);
+                let after = shared
+                    .timeout
+                    .as_ref()
+                    .map_or_else(Default::default, |t| t.after);
                 let aborting = shared.fail_item(Error::TimedOut { index, after }, progress);
                 let _ = drop_job();
                 aborting

@@ -39,12 +39,10 @@ fn stopped<T, R, E, SE>(abort: &Abort<T, R, E, SE>) -> Vec<usize> {
 fn stop_at_the_first_success<X: Exec>(x: X) {
     let abort = x
         .block_on(x.run(
-            Pool::new(3)
-                .queue(4)
-                .custom_policy(|f| match f.outcome {
-                    Outcome::Completed => Verdict::Abort,
-                    _ => Verdict::Continue,
-                }),
+            Pool::new(3).queue(4).custom_policy(|f| match f.outcome {
+                Outcome::Completed => Verdict::Abort,
+                _ => Verdict::Continue,
+            }),
             futures::stream::iter(0..1000usize),
             |n| async move {
                 match n {
@@ -97,7 +95,11 @@ fn abort_past_a_failure_ratio<X: Exec>(x: X) {
         ))
         .unwrap_err();
     check_accounting(&abort);
-    assert!(matches!(abort.error(), Error::Failed { .. }), "{:?}", abort.error());
+    assert!(
+        matches!(abort.error(), Error::Failed { .. }),
+        "{:?}",
+        abort.error()
+    );
     assert_eq!(stopped(&abort).len(), 1, "stopped once");
     assert!(abort.failed().iter().all(|n| n % 10 == 0));
     let finished = abort.report().completed() + abort.failed().len();
@@ -157,7 +159,11 @@ fn close_after_enough_successes<X: Exec>(x: X) {
     assert!(report.closed_early());
     assert!(report.completed() >= 10);
     assert_eq!(report.completed(), report.entered());
-    assert!(report.entered() < 100, "closed promptly: {}", report.entered());
+    assert!(
+        report.entered() < 100,
+        "closed promptly: {}",
+        report.entered()
+    );
     assert!(report.unprocessed().is_empty());
 }
 
@@ -167,28 +173,30 @@ fn the_policy_sees_every_outcome_once<X: Exec>(x: X) {
     common::quiet_planned_panics();
     let seen = Arc::new(Mutex::new(BTreeMap::new()));
     let abort = x
-        .block_on(x.run(
-            Pool::new(3)
-                .queue(3)
-                .timeout(Duration::from_millis(50), smol::Timer::after)
-                .custom_policy({
-                    let seen = Arc::clone(&seen);
-                    move |f| {
-                        let old = seen.lock().unwrap().insert(f.index, f.outcome);
-                        assert!(old.is_none(), "item {} seen twice", f.index);
-                        Verdict::Continue
+        .block_on(
+            x.run(
+                Pool::new(3)
+                    .queue(3)
+                    .timeout(Duration::from_millis(50), smol::Timer::after)
+                    .custom_policy({
+                        let seen = Arc::clone(&seen);
+                        move |f| {
+                            let old = seen.lock().unwrap().insert(f.index, f.outcome);
+                            assert!(old.is_none(), "item {} seen twice", f.index);
+                            Verdict::Continue
+                        }
+                    }),
+                futures::stream::iter(0..40usize),
+                |n| async move {
+                    match n % 4 {
+                        0 => Ok(n),
+                        1 => Err(format!("{n} failed")),
+                        2 => panic!("{PLANNED}: {n}"),
+                        _ => futures::future::pending().await,
                     }
-                }),
-            futures::stream::iter(0..40usize),
-            |n| async move {
-                match n % 4 {
-                    0 => Ok(n),
-                    1 => Err(format!("{n} failed")),
-                    2 => panic!("{PLANNED}: {n}"),
-                    _ => futures::future::pending().await,
-                }
-            },
-        ))
+                },
+            ),
+        )
         .unwrap_err();
     check_accounting(&abort);
     let seen = seen.lock().unwrap();

@@ -54,7 +54,11 @@ fn a_stuck_job_is_listed_until_the_watchdog_aborts<X: Exec>(x: X) {
                 .any(|r| r.index == 5 && r.elapsed > stuck.elapsed + Duration::from_millis(5))
         })
         .await;
-        assert!(later.iter().any(|r| r.index == 5 && r.worker == stuck.worker));
+        assert!(
+            later
+                .iter()
+                .any(|r| r.index == 5 && r.worker == stuck.worker)
+        );
         // Once the others are done, it is the only one left.
         until_listed(&control, |r| r.len() == 1 && r[0].index == 5).await;
         control.abort();
@@ -89,7 +93,10 @@ fn every_handler_sees_itself_in_flight<X: Exec>(x: X) {
                         workers.sort_unstable();
                         workers.dedup();
                         assert_eq!(workers.len(), running.len(), "one job per worker");
-                        if running.iter().any(|r| r.index == n && r.worker == job.worker()) {
+                        if running
+                            .iter()
+                            .any(|r| r.index == n && r.worker == job.worker())
+                        {
                             seen.insert_once(n);
                         }
                         Ok::<_, String>(n)
@@ -132,7 +139,11 @@ fn a_control_asked_before_the_run_times_every_job<X: Exec>(x: X) {
             },
         ))
         .unwrap();
-    assert!(report.outputs().iter().all(|(_, timed)| *timed), "{:?}", report.outputs());
+    assert!(
+        report.outputs().iter().all(|(_, timed)| *timed),
+        "{:?}",
+        report.outputs()
+    );
 }
 
 /// Without a control nothing can ask, and a run with one lists nothing

@@ -674,10 +674,20 @@ fn in_flight_once() {
                 let mut workers: Vec<usize> = running.iter().map(|r| r.worker).collect();
                 workers.sort_unstable();
                 workers.dedup();
-                assert_eq!(workers.len(), running.len(), "one job per worker: {running:?}");
-                assert!(running.windows(2).all(|w| w[0].index < w[1].index), "{running:?}");
+                assert_eq!(
+                    workers.len(),
+                    running.len(),
+                    "one job per worker: {running:?}"
+                );
+                assert!(
+                    running.windows(2).all(|w| w[0].index < w[1].index),
+                    "{running:?}"
+                );
                 for r in &running {
-                    assert!(r.worker < 2 && r.index < entered, "{r:?}, entered {entered}");
+                    assert!(
+                        r.worker < 2 && r.index < entered,
+                        "{r:?}, entered {entered}"
+                    );
                 }
                 listed.extend(running.iter().map(|r| r.index));
                 thread::yield_now();

@@ -59,7 +59,10 @@ fn a_stuck_job_times_out_and_aborts_the_run<X: Exec>(x: X) {
     stopped.sort_unstable();
     assert_eq!(stopped, [3, 4], "the two stuck jobs, and no other");
     assert_eq!(live.live(), 0, "every timed-out job was dropped");
-    assert!(abort.to_string().contains("timed out after 100ms"), "{abort}");
+    assert!(
+        abort.to_string().contains("timed out after 100ms"),
+        "{abort}"
+    );
 }
 
 /// Under `Continue`, every stuck item times out on its own and the run goes
@@ -67,19 +70,21 @@ fn a_stuck_job_times_out_and_aborts_the_run<X: Exec>(x: X) {
 /// with its own error.
 fn under_continue_every_timed_out_item_comes_back<X: Exec>(x: X) {
     let abort = x
-        .block_on(x.run(
-            Pool::new(3)
-                .queue(3)
-                .policy(Policy::Continue)
-                .timeout(TIMEOUT, smol::Timer::after),
-            futures::stream::iter(0..20usize),
-            |n| async move {
-                if n % 5 == 0 {
-                    futures::future::pending::<()>().await;
-                }
-                Ok::<_, String>(n)
-            },
-        ))
+        .block_on(
+            x.run(
+                Pool::new(3)
+                    .queue(3)
+                    .policy(Policy::Continue)
+                    .timeout(TIMEOUT, smol::Timer::after),
+                futures::stream::iter(0..20usize),
+                |n| async move {
+                    if n % 5 == 0 {
+                        futures::future::pending::<()>().await;
+                    }
+                    Ok::<_, String>(n)
+                },
+            ),
+        )
         .unwrap_err();
     check_accounting(&abort);
     assert_eq!(abort.failed(), vec![0, 5, 10, 15]);
@@ -87,7 +92,10 @@ fn under_continue_every_timed_out_item_comes_back<X: Exec>(x: X) {
     assert_eq!(abort.report().completed(), 16);
     let errors = std::iter::once(abort.error()).chain(abort.other_errors());
     for error in errors {
-        assert!(matches!(error, Error::TimedOut { after, .. } if *after == TIMEOUT), "{error:?}");
+        assert!(
+            matches!(error, Error::TimedOut { after, .. } if *after == TIMEOUT),
+            "{error:?}"
+        );
     }
 }
 
@@ -95,16 +103,18 @@ fn under_continue_every_timed_out_item_comes_back<X: Exec>(x: X) {
 /// touched by it: the run succeeds, and no timer outlives its job.
 fn a_job_that_finishes_in_time_is_not_timed_out<X: Exec>(x: X) {
     let report = x
-        .block_on(x.run(
-            Pool::new(3)
-                .queue(3)
-                .timeout(Duration::from_secs(30), smol::Timer::after),
-            futures::stream::iter(0..50usize),
-            |n| async move {
-                common::yield_times(n % 4).await;
-                Ok::<_, String>(n)
-            },
-        ))
+        .block_on(
+            x.run(
+                Pool::new(3)
+                    .queue(3)
+                    .timeout(Duration::from_secs(30), smol::Timer::after),
+                futures::stream::iter(0..50usize),
+                |n| async move {
+                    common::yield_times(n % 4).await;
+                    Ok::<_, String>(n)
+                },
+            ),
+        )
         .unwrap();
     common::check_all_once(&report, 50);
 }
@@ -175,7 +185,11 @@ fn a_panicking_timer_is_the_jobs_panic() {
     )
     .unwrap_err();
     check_accounting(&abort);
-    assert!(matches!(abort.error(), Error::Panicked { index: 0, .. }), "{:?}", abort.error());
+    assert!(
+        matches!(abort.error(), Error::Panicked { index: 0, .. }),
+        "{:?}",
+        abort.error()
+    );
 }
 
 #[test]
