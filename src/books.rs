@@ -209,7 +209,14 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     /// returns whether the run is aborting (the callback panicked). The
     /// count itself is kept by the worker's `Tally`, so workers on different
     /// threads do not share a counter.
-    pub(crate) fn complete(&self, index: usize, output: R, on_progress: &impl OnProgress) -> bool {
+    /// `EXTRAS` is false only when the run has no custom policy (see
+    /// [`extras`](Shared::extras)), so that such a run does not look for one.
+    pub(crate) fn complete<const EXTRAS: bool>(
+        &self,
+        index: usize,
+        output: R,
+        on_progress: &impl OnProgress,
+    ) -> bool {
         if self.outputs != Outputs::Discard {
             lock(&self.books).outputs.push_back((index, output));
         }
@@ -218,10 +225,17 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
         }
         self.count(|c| &c.completed);
         let aborting = self.report_progress(on_progress);
-        match &self.judge {
-            Some(judge) => self.judged(judge, index, Outcome::Completed),
-            None => aborting,
+        match (EXTRAS, &self.judge) {
+            (true, Some(judge)) => self.judged(judge, index, Outcome::Completed),
+            _ => aborting,
         }
+    }
+
+    /// Whether the run has any of the options a worker's loop is compiled
+    /// without otherwise: a control that may ask what runs, a timeout, a
+    /// custom policy.
+    pub(crate) fn extras(&self) -> bool {
+        self.running.is_some() || self.timeout.is_some() || self.judge.is_some()
     }
 
     /// Records an item cancelled in flight, and reports it to the progress

@@ -393,10 +393,12 @@ impl<M, P, W> Pool<M, P, W> {
     /// `timer` makes the clock: given a duration, it returns a future that
     /// completes once that much time has passed, from any executor's timer
     /// (smol's `Timer::after`, tokio's `time::sleep`, async-io's). It is
-    /// called once per job, when the job starts (so time spent waiting in
-    /// the queue does not count), on the thread that runs the job; its
-    /// future is polled each time the job is, after the job, and dropped
-    /// with it. A panic in `timer` or its future is the job's panic. The
+    /// called once per job, when the job first waits (the end of its first
+    /// poll: time in the queue does not count, and a job that finishes in
+    /// its first poll never starts a timer), on the thread that runs the
+    /// job; its future is polled each time the job is, after the job, and
+    /// dropped once the job's outcome is recorded. A panic in `timer` or its
+    /// future is the job's panic. The
     /// timer must be `Send + Sync + 'static` and its future `Send +
     /// 'static`, inline too. (A timer such as tokio's, which needs its
     /// runtime, must be called where that runtime is current.)

@@ -7,13 +7,16 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures_util::future::Either;
+
 use crate::books::Shared;
-use crate::config::Timeout;
+use crate::config::Timer;
 use crate::error::Error;
 use crate::job::Job;
 use crate::panic::Caught;
 use crate::progress::OnProgress;
 use crate::queue::Entry;
+use crate::running::Slots;
 use crate::state::{Level, Watch};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::wrap::Wrap;
@@ -40,34 +43,22 @@ pub(crate) struct Hooks<F, P, V> {
 /// while it lives, and recorded as cancelled if it is dropped before its
 /// outcome is known: when the run aborts, or when the worker itself is
 /// dropped mid-job.
-struct InFlight<'a, T, R, E, SE, P: OnProgress> {
+struct InFlight<'a, const EXTRAS: bool, T, R, E, SE, P: OnProgress> {
     shared: &'a Shared<T, R, E, SE>,
     progress: &'a P,
+    /// The run's slots, if it has a control to ask.
+    slots: Option<&'a Slots>,
     index: usize,
     worker: usize,
     armed: bool,
 }
 
-impl<'a, T, R, E, SE, P: OnProgress> InFlight<'a, T, R, E, SE, P> {
-    #[inline]
-    fn new(shared: &'a Shared<T, R, E, SE>, progress: &'a P, index: usize, worker: usize) -> Self {
-        if let Some(slots) = &shared.running {
-            slots.start(worker, index);
-        }
-        InFlight {
-            shared,
-            progress,
-            index,
-            worker,
-            armed: true,
-        }
-    }
-}
-
-impl<T, R, E, SE, P: OnProgress> Drop for InFlight<'_, T, R, E, SE, P> {
+impl<const EXTRAS: bool, T, R, E, SE, P: OnProgress> Drop for InFlight<'_, EXTRAS, T, R, E, SE, P> {
     fn drop(&mut self) {
-        if let Some(slots) = &self.shared.running {
-            slots.stop(self.worker);
+        if EXTRAS {
+            if let Some(slots) = self.slots {
+                slots.stop(self.worker);
+            }
         }
         if self.armed {
             self.shared.cancelled(self.index, self.progress);
@@ -99,7 +90,28 @@ enum Outcome<R, E> {
 /// One worker: takes items from the queue until it is closed and empty, or
 /// until the run aborts. Each job races the abort signal (and its timeout,
 /// if any); a job that loses is dropped on the spot.
-pub(crate) async fn worker<T, R, E, SE, F, Fut, P, V>(
+pub(crate) fn worker<T, R, E, SE, F, Fut, P, V>(
+    id: usize,
+    shared: Arc<Shared<T, R, E, SE>>,
+    hooks: Arc<Hooks<F, P, V>>,
+) -> impl Future<Output = WorkerExit>
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+    P: OnProgress,
+    V: Wrap<Fut>,
+{
+    // A run with no control to ask what runs, no timeout and no custom
+    // policy runs a loop compiled without them, so they cost it nothing.
+    match shared.extras() {
+        true => Either::Left(work::<true, _, _, _, _, _, _, _, _>(id, shared, hooks)),
+        false => Either::Right(work::<false, _, _, _, _, _, _, _, _>(id, shared, hooks)),
+    }
+}
+
+/// The worker loop; `EXTRAS` says whether it keeps the in-flight slots,
+/// the timeouts and the custom policy.
+async fn work<const EXTRAS: bool, T, R, E, SE, F, Fut, P, V>(
     id: usize,
     shared: Arc<Shared<T, R, E, SE>>,
     hooks: Arc<Hooks<F, P, V>>,
@@ -113,6 +125,10 @@ where
     // The worker owns its share of the run, and lets go of it when it ends.
     let (shared, hooks) = (&*shared, &*hooks);
     let (handler, progress, wrap) = (&hooks.handler, &hooks.progress, &hooks.wrap);
+    let (slots, timeout) = match EXTRAS {
+        true => (shared.running.as_deref(), shared.timeout.as_ref()),
+        false => (None, None),
+    };
     let mut state = Watch::new(&shared.state);
     let mut aborted = |cx: &mut Context<'_>| match state.poll(cx) {
         Level::Aborted => Poll::Ready(()),
@@ -145,42 +161,64 @@ where
         let Entry { index, item } = entry;
         let job = Job::new(index, id);
         // Declared before the job's future, so dropped after it.
-        let mut in_flight = InFlight::new(shared, progress, index, id);
-        let mut item = Some(item);
+        if EXTRAS {
+            if let Some(slots) = slots {
+                slots.start(id, index);
+            }
+        }
+        let mut in_flight = InFlight::<EXTRAS, _, _, _, _, _> {
+            shared,
+            progress,
+            slots,
+            index,
+            worker: id,
+            armed: true,
+        };
+        // The item until the job's future is made, and its timer once it
+        // waits: one capture for the poll below.
+        let mut pending = (Some(item), None::<Timer>);
         let mut slot = pin!(None);
-        let mut timer = None;
-        // One catch per poll: the first also makes the future (and starts
-        // its timer), and the last of a successful job also drops it, so a
-        // panic in either is caught with the poll's. A failed job's future
-        // is dropped only once the failure is decided (below). `Ready(None)`
-        // is a timeout.
+        // One catch per poll: the first also makes the future, and the last
+        // of a successful job also drops it, so a panic in either is caught
+        // with the poll's. A failed job's future is dropped only once the
+        // failure is decided (below). A job that does not finish in its first
+        // poll starts its timer, if the pool has a timeout, and the timer is
+        // polled after the job, under the job's guard too.
         let outcome = poll_fn(|cx| {
+            let (item, timer) = &mut pending;
             let step = job.enter(|| {
                 if let Some(item) = item.take() {
                     slot.set(Some(wrap.wrap(job, handler(item))));
-                    timer = shared.timeout.as_ref().map(Timeout::start);
                 }
                 let Some(running) = slot.as_mut().as_pin_mut() else {
                     return Poll::Pending;
                 };
-                match running.poll(cx) {
-                    Poll::Ready(Ok(output)) => {
-                        slot.set(None);
-                        timer = None;
-                        Poll::Ready(Some(Ok(output)))
-                    }
-                    Poll::Ready(Err(error)) => Poll::Ready(Some(Err(error))),
-                    Poll::Pending => match &mut timer {
-                        Some(timer) => timer.as_mut().poll(cx).map(|()| None),
-                        None => Poll::Pending,
-                    },
+                let poll = running.poll(cx);
+                if let Poll::Ready(Ok(_)) = poll {
+                    slot.set(None);
                 }
+                poll
             });
             match step {
-                Ok(Poll::Ready(Some(result))) => Poll::Ready(Outcome::Done(result)),
-                Ok(Poll::Ready(None)) => Poll::Ready(Outcome::TimedOut),
+                Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Done(result)),
                 Err(panic) => Poll::Ready(Outcome::Panicked(panic)),
-                Ok(Poll::Pending) => aborted(cx).map(|()| Outcome::Cancelled),
+                Ok(Poll::Pending) => {
+                    if let (true, Some(timeout)) = (EXTRAS, timeout) {
+                        let fired = job.enter(|| {
+                            timer
+                                .get_or_insert_with(|| timeout.start())
+                                .as_mut()
+                                .poll(cx)
+                                .is_ready()
+                        });
+                        match fired {
+                            Ok(false) => {}
+                            Ok(true) => return Poll::Ready(Outcome::TimedOut),
+                            Err(panic) => return Poll::Ready(Outcome::Panicked(panic)),
+                        }
+                    }
+                    aborted(cx).map(|()| Outcome::Cancelled)
+                }
             }
         })
         .await;
@@ -190,16 +228,11 @@ where
         // the destructor is user code, and however long it takes, no worker
         // starts a job meanwhile. (A destructor that panics after its job
         // failed adds nothing: the item is already accounted as failed.)
-        let mut drop_job = || {
-            job.enter(|| {
-                slot.set(None);
-                timer = None;
-            })
-        };
+        let mut drop_job = || job.enter(|| slot.set(None));
         let aborting = match outcome {
             Outcome::Done(Ok(output)) => {
                 tally.completed += 1;
-                shared.complete(index, output, progress)
+                shared.complete::<EXTRAS>(index, output, progress)
             }
             Outcome::Done(Err(source)) => {
                 let aborting = shared.fail_item(Error::Failed { index, source }, progress);
@@ -228,6 +261,11 @@ where
                 Err(panic) => shared.fail_item(Error::panicked(index, panic), progress),
             },
         };
+        if EXTRAS && pending.1.is_some() {
+            // Dropped once the job's outcome is recorded: a panic here adds
+            // nothing.
+            let _ = job.enter(|| pending.1 = None);
+        }
         if aborting {
             return WorkerExit::Finished;
         }

@@ -180,6 +180,7 @@ fn a_panicking_timer_is_the_jobs_panic() {
                 panic!("{}: no clock", common::PLANNED)
             })
             .run(futures::stream::iter(0..4usize), |n| async move {
+                common::yield_times(1).await; // waits once: the timer starts
                 Ok::<_, String>(n)
             }),
     )
@@ -190,6 +191,30 @@ fn a_panicking_timer_is_the_jobs_panic() {
         "{:?}",
         abort.error()
     );
+}
+
+/// A job that finishes in its first poll never starts a timer.
+#[test]
+fn a_job_done_in_its_first_poll_starts_no_timer() {
+    let timers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&timers);
+    let report = futures::executor::block_on(
+        Pool::new(2)
+            .timeout(TIMEOUT, move |after| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                smol::Timer::after(after)
+            })
+            .run(futures::stream::iter(0..10usize), |n| async move {
+                if n % 2 == 1 {
+                    common::yield_times(1).await;
+                }
+                Ok::<_, String>(n)
+            }),
+    )
+    .unwrap();
+    assert_eq!(report.completed(), 10);
+    let started = timers.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(started, 5, "one per job that waited");
 }
 
 #[test]
