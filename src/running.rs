@@ -53,7 +53,7 @@ pub struct Running {
 /// One worker's job: its index plus one (0: none), and when it started, in
 /// nanoseconds since the epoch plus one (0: not timed).
 #[derive(Default)]
-struct Slot {
+pub(crate) struct Slot {
     job: AtomicUsize,
     started: AtomicU64,
 }
@@ -64,6 +64,14 @@ pub(crate) struct Slots {
     /// Somebody has asked: workers time their jobs from now on.
     watching: AtomicBool,
     slots: Box<[Slot]>,
+}
+
+impl Slot {
+    /// The job in this slot has ended (or was dropped).
+    #[inline]
+    pub(crate) fn stop(&self) {
+        self.job.store(0, Ordering::Release);
+    }
 }
 
 impl Slots {
@@ -81,24 +89,22 @@ impl Slots {
         u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1
     }
 
-    /// Worker `worker` starts the job for item `index`.
-    #[inline]
-    pub(crate) fn start(&self, worker: usize, index: usize) {
-        let slot = &self.slots[worker];
-        let started = match self.watching.load(Ordering::Relaxed) {
-            true => self.now(),
-            false => 0,
-        };
-        // Release: a reader that sees this start also sees the end of the
-        // previous job (see `snapshot`).
-        slot.started.store(started, Ordering::Release);
-        slot.job.store(index + 1, Ordering::Release);
+    /// Worker `worker`'s slot.
+    pub(crate) fn slot(&self, worker: usize) -> &Slot {
+        &self.slots[worker]
     }
 
-    /// Worker `worker`'s job has ended (or was dropped).
+    /// The job for item `index` starts in `slot`.
     #[inline]
-    pub(crate) fn stop(&self, worker: usize) {
-        self.slots[worker].job.store(0, Ordering::Release);
+    pub(crate) fn start(&self, slot: &Slot, index: usize) {
+        // Until somebody asks, `started` stays 0 (not timed): no clock, no
+        // store.
+        if self.watching.load(Ordering::Relaxed) {
+            // Release: a reader that sees this start also sees the end of
+            // the previous job (see `snapshot`).
+            slot.started.store(self.now(), Ordering::Release);
+        }
+        slot.job.store(index + 1, Ordering::Release);
     }
 
     /// The jobs running now, in index order. The first call starts the

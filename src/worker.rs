@@ -16,7 +16,7 @@ use crate::job::Job;
 use crate::panic::Caught;
 use crate::progress::OnProgress;
 use crate::queue::Entry;
-use crate::running::Slots;
+use crate::running::Slot;
 use crate::state::{Level, Watch};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::wrap::Wrap;
@@ -46,18 +46,17 @@ pub(crate) struct Hooks<F, P, V> {
 struct InFlight<'a, const EXTRAS: bool, T, R, E, SE, P: OnProgress> {
     shared: &'a Shared<T, R, E, SE>,
     progress: &'a P,
-    /// The run's slots, if it has a control to ask.
-    slots: Option<&'a Slots>,
+    /// The worker's slot, if the run has a control to ask.
+    slot: Option<&'a Slot>,
     index: usize,
-    worker: usize,
     armed: bool,
 }
 
 impl<const EXTRAS: bool, T, R, E, SE, P: OnProgress> Drop for InFlight<'_, EXTRAS, T, R, E, SE, P> {
     fn drop(&mut self) {
         if EXTRAS {
-            if let Some(slots) = self.slots {
-                slots.stop(self.worker);
+            if let Some(slot) = self.slot {
+                slot.stop();
             }
         }
         if self.armed {
@@ -129,6 +128,7 @@ where
         true => (shared.running.as_deref(), shared.timeout.as_ref()),
         false => (None, None),
     };
+    let slot = slots.map(|slots| (slots, slots.slot(id)));
     let mut state = Watch::new(&shared.state);
     let mut aborted = |cx: &mut Context<'_>| match state.poll(cx) {
         Level::Aborted => Poll::Ready(()),
@@ -162,16 +162,15 @@ where
         let job = Job::new(index, id);
         // Declared before the job's future, so dropped after it.
         if EXTRAS {
-            if let Some(slots) = slots {
-                slots.start(id, index);
+            if let Some((slots, slot)) = slot {
+                slots.start(slot, index);
             }
         }
         let mut in_flight = InFlight::<EXTRAS, _, _, _, _, _> {
             shared,
             progress,
-            slots,
+            slot: slot.map(|(_, slot)| slot),
             index,
-            worker: id,
             armed: true,
         };
         // The item until the job's future is made, and its timer once it
