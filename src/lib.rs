@@ -139,6 +139,8 @@
 //! - `futures-executor`: [`Executor`] for `futures::executor::ThreadPool`.
 //! - `anyhow`: `?` from an [`Abort`] into `anyhow::Error`.
 //! - `eyre`: `?` from an [`Abort`] into `eyre::Report`.
+//! - `tracing`: `JobSpans`, a [`Wrap`] that runs every job in a `job` span
+//!   with its index and worker, and events when a run is closed or ends.
 //!
 //! Any other executor (async-std, say) plugs in with an `Fn(Task)` closure.
 //!
@@ -154,13 +156,76 @@
 //! | an executor runs a worker inside `spawn` | `Err(Abort)` with [`Error::SpawnedInline`] |
 //! | an executor panics in `spawn` | `Err(Abort)` with [`Error::SpawnPanicked`]       |
 //! | the progress callback panics  | `Err(Abort)` with [`Error::ProgressPanicked`]    |
+//! | a job outlives [`Pool::timeout`] | its item fails with [`Error::TimedOut`]       |
+//! | a [`Pool::custom_policy`] says abort | `Err(Abort)`, with [`Error::Stopped`] if no item failed |
+//! | the custom policy panics      | `Err(Abort)` with [`Error::PolicyPanicked`]      |
 //! | [`Control::close`]            | `Ok(Report)` with `closed_early()`               |
 //! | [`Control::abort`], deadline  | `Err(Abort)` with [`Error::Aborted`]             |
 //! | the run's future is dropped   | nothing: workers, jobs and source are dropped    |
 //!
 //! [`Policy`] decides when item errors stop the run: the first one (the
 //! default), the `n`-th, or never (every item is tried and every error comes
-//! back in the [`Abort`]).
+//! back in the [`Abort`]); [`Pool::custom_policy`] decides with a closure of
+//! your own (stop at the first success, abort past a failure ratio).
+//!
+//! # Per job
+//!
+//! - [`Pool::wrap`] decorates every job's future (instrument, time, log)
+//!   without touching the handler; with the `tracing` feature, `JobSpans`
+//!   puts each job in its own span.
+//! - [`Pool::timeout`] fails an item whose job runs too long, with the
+//!   executor's own timer.
+//! - [`Control::in_flight`] lists the jobs running now, with their worker and
+//!   how long each has been running: a watchdog's view of stuck jobs.
+//!
+//! # Retrying an item
+//!
+//! A job that fails or times out is not retried by the pool: the item was
+//! moved into the handler, which is where a retry belongs. Retry inside the
+//! handler, with a delay from your executor's timer; the pool sees one job,
+//! and a timeout (if any) bounds all its attempts together.
+//!
+//! ```
+//! use std::time::Duration;
+//! use failfast::Pool;
+//!
+//! /// Tries `attempt` up to `tries` times, waiting `delay(n)` after the
+//! /// n-th failure.
+//! async fn retry<T, E, Fut, D>(
+//!     tries: usize,
+//!     mut attempt: impl FnMut() -> Fut,
+//!     delay: impl Fn(usize) -> D,
+//! ) -> Result<T, E>
+//! where
+//!     Fut: Future<Output = Result<T, E>>,
+//!     D: Future,
+//! {
+//!     let mut n = 1;
+//!     loop {
+//!         match attempt().await {
+//!             Err(_) if n < tries => {
+//!                 delay(n).await;
+//!                 n += 1;
+//!             }
+//!             result => return result,
+//!         }
+//!     }
+//! }
+//!
+//! let report = smol::block_on(Pool::new(4).run(futures::stream::iter(0..8u32), |n| async move {
+//!     // Odd items fail twice, then succeed: three tries are enough.
+//!     let tries = std::cell::Cell::new(0);
+//!     let attempt = || {
+//!         tries.set(tries.get() + 1);
+//!         let failing = n % 2 == 1 && tries.get() < 3;
+//!         async move { if failing { Err(format!("item {n}: flaky")) } else { Ok(n) } }
+//!     };
+//!     let backoff = |n: usize| smol::Timer::after(Duration::from_millis(2 << n));
+//!     retry(3, attempt, backoff).await
+//! }))
+//! .unwrap();
+//! assert_eq!(report.completed(), 8);
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

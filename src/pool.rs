@@ -404,8 +404,8 @@ impl<M, P, W> Pool<M, P, W> {
     /// runtime, must be called where that runtime is current.)
     ///
     /// A timeout ends a job but does not retry it: retries belong in the
-    /// handler, which owns the item (see the crate's docs, "Retrying an
-    /// item").
+    /// handler, which owns the item (see
+    /// [Retrying an item](crate#retrying-an-item)).
     ///
     /// # Panics
     ///
