@@ -383,8 +383,8 @@ impl<M, P, W> Pool<M, P, W> {
         }
     }
 
-    /// Gives each job at most `after` to finish: a job still running then is
-    /// dropped, and its item fails with
+    /// Gives each job at most `after`, from its first wait, to finish: a job
+    /// still running then is dropped, and its item fails with
     /// [`Error::TimedOut`](crate::Error::TimedOut) (with its index), which
     /// the policy counts like any item error: under
     /// [`Policy::FailFast`] the run aborts, under [`Policy::Continue`] it
