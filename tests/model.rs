@@ -44,7 +44,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::{PLANNED, mix, quiet_planned_panics, watchdog_for};
-use failfast::{Abort, Control, Error, Job, Policy, Pool, Progress, Report, Sender, Task};
+use failfast::{Abort, Control, Error, Job, Policy, Pool, Progress, Report, Sender, Task, Wrap};
 use futures::StreamExt as _;
 use futures::stream::Stream;
 use proptest::prelude::*;
@@ -297,6 +297,12 @@ impl Scenario {
 
     fn behaviour(&self, index: usize) -> Option<Behaviour> {
         self.items.get(index).copied()
+    }
+
+    /// Whether every job goes through a counting wrapper (`Pool::wrap`);
+    /// from the seed, so the scenario's shape stays as it was.
+    fn wrapped(&self) -> bool {
+        self.seed % 2 == 0
     }
 }
 
@@ -579,6 +585,10 @@ struct Ctx {
     decided_by: Mutex<Option<usize>>,
     futures_made: AtomicUsize,
     futures_dropped: AtomicUsize,
+    /// Job futures wrapped by the pool's wrapper, and wrapped futures
+    /// dropped (when the scenario wraps its jobs).
+    wrappers_made: AtomicUsize,
+    wrappers_dropped: AtomicUsize,
     issued: Mutex<Vec<Issued>>,
     source_ended: AtomicBool,
     /// Held while the run is polled (and by a synced commander).
@@ -607,6 +617,8 @@ impl Ctx {
             decided_by: Mutex::default(),
             futures_made: AtomicUsize::new(0),
             futures_dropped: AtomicUsize::new(0),
+            wrappers_made: AtomicUsize::new(0),
+            wrappers_dropped: AtomicUsize::new(0),
             issued: Mutex::default(),
             source_ended: AtomicBool::new(false),
             gate: Mutex::new(()),
@@ -721,6 +733,24 @@ fn handler(ctx: &Arc<Ctx>) -> impl Fn(Item) -> JobFuture + Send + Sync + 'static
                 (item.id, usize::MAX)
             }
         };
+        if ctx.sc.control {
+            // The job being made is in flight, on its own worker.
+            let running = ctx.control.in_flight();
+            if !running
+                .iter()
+                .any(|r| r.index == index && r.worker == worker)
+            {
+                ctx.oddity(format!(
+                    "item {index} (worker {worker}) not in flight: {running:?}"
+                ));
+            }
+            let mut workers: Vec<usize> = running.iter().map(|r| r.worker).collect();
+            workers.sort_unstable();
+            workers.dedup();
+            if workers.len() != running.len() || workers.iter().any(|w| *w >= ctx.sc.workers) {
+                ctx.oddity(format!("in flight: {running:?}"));
+            }
+        }
         let id = item.id;
         let start = Start { stamp, id, worker };
         if lock(&ctx.starts).insert(index, start).is_some() {
@@ -895,7 +925,7 @@ fn commander(ctx: Arc<Ctx>) -> JoinHandle<()> {
 /// have the same type.
 type Callback = Box<dyn Fn(&Progress) + Send + Sync>;
 
-fn base_pool(ctx: &Arc<Ctx>) -> Pool<failfast::Inline, Callback> {
+fn base_pool(ctx: &Arc<Ctx>) -> Pool<failfast::Inline, Callback, ModelWrap> {
     let sc = &ctx.sc;
     let mut pool = Pool::new(sc.workers)
         .queue(sc.capacity)
@@ -921,7 +951,59 @@ fn base_pool(ctx: &Arc<Ctx>) -> Pool<failfast::Inline, Callback> {
             }
         });
     }
-    pool.on_progress(callback)
+    let wrap = ModelWrap(sc.wrapped().then(|| Arc::clone(ctx)));
+    pool.on_progress(callback).wrap(wrap)
+}
+
+/// The pool's job wrapper: when the scenario wraps its jobs, counts the
+/// wrapped futures made and dropped, and checks that each is polled as its
+/// own job.
+struct ModelWrap(Option<Arc<Ctx>>);
+
+struct Wrapped<Fut> {
+    job: Job,
+    future: Pin<Box<Fut>>,
+    ctx: Option<Arc<Ctx>>,
+}
+
+impl<Fut: Future> Wrap<Fut> for ModelWrap {
+    type Wrapped = Wrapped<Fut>;
+
+    fn wrap(&self, job: Job, future: Fut) -> Wrapped<Fut> {
+        if let Some(ctx) = &self.0 {
+            ctx.wrappers_made.fetch_add(1, SeqCst);
+        }
+        Wrapped {
+            job,
+            future: Box::pin(future),
+            ctx: self.0.clone(),
+        }
+    }
+}
+
+impl<Fut: Future> Future for Wrapped<Fut> {
+    type Output = Fut::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
+        if let Some(ctx) = &self.ctx {
+            if Job::current() != Some(self.job) {
+                ctx.oddity(format!(
+                    "a wrapped job {:?} polled as {:?}",
+                    self.job,
+                    Job::current()
+                ));
+            }
+        }
+        self.future.as_mut().poll(cx)
+    }
+}
+
+impl<Fut> Drop for Wrapped<Fut> {
+    fn drop(&mut self) {
+        if let Some(ctx) = &self.ctx {
+            ctx.wrappers_dropped.fetch_add(1, SeqCst);
+        }
+    }
 }
 
 /// The dropping executor: drops spawn number `w` when `w % every == every - 1`.
@@ -1161,6 +1243,26 @@ fn finish<SE: SourceError>(ctx: &Arc<Ctx>, executed: Executed<SE>) {
     }
     for oddity in lock(&ctx.oddities).iter() {
         v.0.push(oddity.clone());
+    }
+    // Every job's future went through the wrapper, and every wrapped one
+    // was dropped by the time the run returned.
+    if sc.wrapped() {
+        let made = ctx.wrappers_made.load(SeqCst);
+        let dropped = ctx.wrappers_dropped.load(SeqCst);
+        expect!(
+            v,
+            made == ctx.futures_made.load(SeqCst) && made == dropped,
+            "wrapped futures: {made} made, {dropped} dropped, {} job futures made",
+            ctx.futures_made.load(SeqCst)
+        );
+    }
+    if sc.control {
+        let running = ctx.control.in_flight();
+        expect!(
+            v,
+            running.is_empty(),
+            "in flight after the run: {running:?}"
+        );
     }
 
     if let Err(abort) = &result {
