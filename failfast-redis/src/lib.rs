@@ -67,3 +67,8 @@ pub use consumer::Consumer;
 pub use entry::{Entry, EntryError};
 pub use error::Error;
 pub use report::{Abort, Failure, Report};
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
