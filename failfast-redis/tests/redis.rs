@@ -460,3 +460,44 @@ async fn a_server_killed_mid_run_aborts_and_a_restart_finds_every_unacked_entry_
     assert_eq!(set(&ids).difference(&all).count(), unseen_acks);
     assert_eq!(pending(&mut con, STREAM, GROUP), 0);
 }
+
+#[test]
+fn an_entry_deleted_while_pending_is_acknowledged_not_handled() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let ids = add_numbered(&mut con, STREAM, 5);
+    let _: Value = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(STREAM)
+        .arg(GROUP)
+        .arg("0")
+        .query(&mut con)
+        .unwrap();
+    // Delivered to "c1" (which then died), then deleted from the stream.
+    let _: Value = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(GROUP)
+        .arg("c1")
+        .arg("STREAMS")
+        .arg(STREAM)
+        .arg(">")
+        .query(&mut con)
+        .unwrap();
+    let _: i64 = redis::cmd("XDEL")
+        .arg(STREAM)
+        .arg(&ids[2])
+        .query(&mut con)
+        .unwrap();
+    let handled = Mutex::new(Vec::new());
+    let report = smol::block_on(consumer(&server, "c1").run(|entry: Entry| {
+        handled.lock().unwrap().push(entry.id().to_string());
+        async { Ok::<(), String>(()) }
+    }))
+    .unwrap();
+    assert_eq!(report.deleted(), [ids[2].clone()]);
+    let mut rest = ids.clone();
+    rest.remove(2);
+    assert_eq!(set(report.completed()), set(&rest));
+    assert_eq!(set(&handled.into_inner().unwrap()), set(&rest));
+    assert_eq!(pending(&mut con, STREAM, GROUP), 0);
+}
