@@ -88,8 +88,10 @@ const AUDITED_ACK: &str = "local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2
 /// ones it had read ahead; aborted, it also releases those in flight and
 /// queued. A released entry stays pending but looks idle for a year, so the
 /// next claim of any consumer (whatever its claim idle time) takes it at
-/// once: Redis has no negative acknowledgement. A release does not count as
-/// a delivery (`XCLAIM ... JUSTID`), the claim that follows does.
+/// once: Redis has no negative acknowledgement. An entry whose handler
+/// never started gets its delivery back (its delivery count is lowered by
+/// one), so the claim that follows does not use up one of its deliveries;
+/// an entry cancelled in flight keeps the delivery it used.
 ///
 /// # Examples
 ///
@@ -276,6 +278,12 @@ impl Consumer {
     /// Sets how many deliveries an entry gets: when its handler fails on
     /// delivery `max` (or later), the entry is moved to the dead-letter
     /// stream and acknowledged. 1 means no retry.
+    ///
+    /// An entry that comes back (from this consumer's own pending list, or
+    /// claimed) with more than `max` deliveries, none of which ended in a
+    /// failure (its consumers died or were stopped while handling it, each
+    /// time: a handler that crashes the process, say), is dead-lettered
+    /// without calling the handler, with an error saying so.
     ///
     /// # Panics
     ///
@@ -652,6 +660,7 @@ impl Consumer {
         let (handler, settle) = (&handler, &settle);
         let job = |entry: Entry| {
             let mut writer = writer.clone();
+            settle.books.start(entry.shared_id());
             let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(entry.clone())));
             async move {
                 let outcome = match started {
@@ -787,7 +796,8 @@ impl Consumer {
                         None => phase = Phase::Claim("0-0".to_string()),
                         Some((last, _)) => {
                             let next = last.to_string();
-                            self.deliver(conn, books, tx, entries, true).await?;
+                            self.deliver(conn, books, tx, entries, Redelivered::Own)
+                                .await?;
                             phase = Phase::Own(next);
                         }
                     }
@@ -806,7 +816,8 @@ impl Consumer {
                         .map_err(|source| self.command_error("XAUTOCLAIM", source))?;
                     let (next, entries, deleted) = reply::auto_claim(value)?;
                     books.lock().report.deleted.extend(deleted);
-                    self.deliver(conn, books, tx, entries, false).await?;
+                    self.deliver(conn, books, tx, entries, Redelivered::Claimed)
+                        .await?;
                     if next == "0-0" {
                         last_claim = Instant::now();
                         phase = Phase::New;
@@ -827,7 +838,8 @@ impl Consumer {
                             return Ok(());
                         }
                     } else {
-                        self.deliver(conn, books, tx, entries, false).await?;
+                        self.deliver(conn, books, tx, entries, Redelivered::No)
+                            .await?;
                     }
                 }
             }
@@ -869,36 +881,69 @@ impl Consumer {
     /// Hands read or claimed entries to the producer, skipping those this
     /// run holds already (its own, claimed back after a long idle time).
     /// Entries deleted from the stream while pending are acknowledged.
+    /// Redelivered entries (`redelivered`: its own pending ones, or claimed)
+    /// delivered more times than allowed without their handler ever failing
+    /// (their consumers died or stopped while handling them, each time) are
+    /// dead-lettered without calling the handler.
     async fn deliver(
         &self,
         conn: &mut MultiplexedConnection,
         books: &Books,
         tx: &async_channel::Sender<Option<Entry>>,
         entries: Vec<RawEntry>,
-        own_pending: bool,
+        redelivered: Redelivered,
     ) -> Result<(), Error> {
+        let mut fresh = Vec::with_capacity(entries.len());
         for (id, fields) in entries {
-            let Some(fields) = fields else {
-                if own_pending {
-                    redis::cmd("XACK")
-                        .arg(&self.stream)
-                        .arg(&self.group)
-                        .arg(&*id)
-                        .query_async::<Value>(conn)
-                        .await
-                        .map_err(|source| Error::Ack {
-                            id: id.to_string(),
-                            stream: self.stream.clone(),
-                            source,
-                        })?;
+            match fields {
+                Some(fields) => {
+                    if !books.lock().held.contains(&id) {
+                        fresh.push(Entry::from_parts(id, fields));
+                    }
                 }
-                books.lock().report.deleted.push(id.to_string());
-                continue;
-            };
-            if !books.lock().held.insert(Arc::clone(&id)) {
+                None => {
+                    // XAUTOCLAIM drops deleted entries from the pending list
+                    // itself; a read of the own pending list does not.
+                    if redelivered == Redelivered::Own {
+                        redis::cmd("XACK")
+                            .arg(&self.stream)
+                            .arg(&self.group)
+                            .arg(&*id)
+                            .query_async::<Value>(conn)
+                            .await
+                            .map_err(|source| Error::Ack {
+                                id: id.to_string(),
+                                stream: self.stream.clone(),
+                                source,
+                            })?;
+                    }
+                    books.lock().report.deleted.push(id.to_string());
+                }
+            }
+        }
+        let counts = if redelivered == Redelivered::No || fresh.is_empty() {
+            vec![None; fresh.len()]
+        } else {
+            let ids: Vec<&str> = fresh.iter().map(Entry::id).collect();
+            self.deliveries(conn, &ids).await?
+        };
+        for (entry, count) in fresh.into_iter().zip(counts) {
+            if let Some(deliveries) = count.filter(|&n| n > self.max_deliveries) {
+                let failure = Failure {
+                    id: entry.id().to_string(),
+                    deliveries,
+                    error: format!(
+                        "delivered {deliveries} times without its handler finishing \
+                         (its consumers stopped or died while handling it); at most {} allowed",
+                        self.max_deliveries
+                    ),
+                };
+                self.dead_letter_entry(conn, &entry, &failure).await?;
+                books.lock().report.dead_lettered.push(failure);
                 continue;
             }
-            if tx.send(Some(Entry::from_parts(id, fields))).await.is_err() {
+            books.lock().held.insert(Arc::clone(entry.shared_id()));
+            if tx.send(Some(entry)).await.is_err() {
                 // The run has ended: the entry stays held and is released.
                 return Ok(());
             }
@@ -906,34 +951,133 @@ impl Consumer {
         Ok(())
     }
 
-    /// Makes `ids` claimable by any consumer at once: they stay pending,
-    /// owned by this consumer, but look idle for a year. Returns the ids
-    /// that were still pending (the others were acknowledged meanwhile).
+    /// How many times each of `ids` was delivered, `None` for those no
+    /// longer pending: one pipelined `XPENDING` per id.
+    async fn deliveries(
+        &self,
+        conn: &mut MultiplexedConnection,
+        ids: &[&str],
+    ) -> Result<Vec<Option<u64>>, Error> {
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("XPENDING")
+                .arg(&self.stream)
+                .arg(&self.group)
+                .arg(*id)
+                .arg(*id)
+                .arg(1);
+        }
+        let replies = pipe
+            .query_async::<Vec<Value>>(conn)
+            .await
+            .map_err(|source| self.command_error("XPENDING", source))?;
+        replies.into_iter().map(reply::pending_deliveries).collect()
+    }
+
+    /// Copies `entry` to the dead-letter stream with its failure and
+    /// acknowledges it, atomically.
+    async fn dead_letter_entry(
+        &self,
+        conn: &mut MultiplexedConnection,
+        entry: &Entry,
+        failure: &Failure,
+    ) -> Result<(), Error> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let add = pipe
+            .cmd("XADD")
+            .arg(&self.dead_letter)
+            .arg("*")
+            .arg("source-id")
+            .arg(entry.id())
+            .arg("error")
+            .arg(&failure.error)
+            .arg("deliveries")
+            .arg(failure.deliveries)
+            .arg("consumer")
+            .arg(&self.name);
+        for (name, value) in entry.fields() {
+            add.arg(name.as_slice()).arg(value.as_slice());
+        }
+        add.ignore();
+        pipe.cmd("XACK")
+            .arg(&self.stream)
+            .arg(&self.group)
+            .arg(entry.id())
+            .ignore();
+        pipe.query_async::<()>(conn)
+            .await
+            .map_err(|source| Error::DeadLetter {
+                id: entry.id().to_string(),
+                dead_letter: self.dead_letter.clone(),
+                source,
+            })
+    }
+
+    /// Makes the `held` entries claimable by any consumer at once: they
+    /// stay pending, owned by this consumer, but look idle for a year. An
+    /// entry whose handler never started gets its delivery back (its
+    /// delivery count is lowered by one). Returns the ids that were still
+    /// pending (the others were acknowledged meanwhile).
     async fn release(
         &self,
         conn: &mut MultiplexedConnection,
-        mut ids: Vec<Arc<str>>,
+        mut held: Vec<(Arc<str>, bool)>,
     ) -> Result<Vec<String>, Error> {
-        ids.sort_unstable_by(|a, b| stream_id_order(a, b));
-        let mut released = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let mut cmd = redis::cmd("XCLAIM");
-            cmd.arg(&self.stream)
+        held.sort_unstable_by(|a, b| stream_id_order(&a.0, &b.0));
+        let unstarted: Vec<&str> = held
+            .iter()
+            .filter(|(_, started)| !started)
+            .map(|(id, _)| &**id)
+            .collect();
+        let counts = if unstarted.is_empty() {
+            Vec::new()
+        } else {
+            self.deliveries(conn, &unstarted).await?
+        };
+        let mut counts = unstarted.iter().copied().zip(counts);
+        let mut pipe = redis::pipe();
+        for (id, started) in &held {
+            pipe.cmd("XCLAIM")
+                .arg(&self.stream)
                 .arg(&self.group)
                 .arg(&self.name)
-                .arg(0);
-            for id in chunk {
-                cmd.arg(&**id);
+                .arg(0)
+                .arg(&**id)
+                .arg("IDLE")
+                .arg(RELEASED_IDLE_MS);
+            if !started {
+                let count = counts
+                    .next()
+                    .filter(|(unstarted, _)| unstarted == &&**id)
+                    .and_then(|(_, count)| count);
+                if let Some(count) = count {
+                    pipe.arg("RETRYCOUNT").arg(count.saturating_sub(1));
+                }
             }
-            cmd.arg("IDLE").arg(RELEASED_IDLE_MS).arg("JUSTID");
-            let value = cmd
-                .query_async::<Value>(conn)
-                .await
-                .map_err(|source| self.command_error("XCLAIM", source))?;
+            pipe.arg("JUSTID");
+        }
+        let replies = pipe
+            .query_async::<Vec<Value>>(conn)
+            .await
+            .map_err(|source| self.command_error("XCLAIM", source))?;
+        let mut released = Vec::with_capacity(held.len());
+        for value in replies {
             released.extend(reply::ids("XCLAIM", value)?);
         }
         Ok(released)
     }
+}
+
+/// Where a batch of entries comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Redelivered {
+    /// New entries (`XREADGROUP ... >`): delivered for the first time.
+    No,
+    /// This consumer's own pending entries (`XREADGROUP ... 0`).
+    Own,
+    /// Entries claimed from any consumer (`XAUTOCLAIM`).
+    Claimed,
 }
 
 /// Settles each entry after its handler: acknowledges, records a failure,
@@ -985,24 +1129,15 @@ impl Settle<'_> {
                 });
             }
             Err(error) => {
-                let value = redis::cmd("XPENDING")
-                    .arg(&c.stream)
-                    .arg(&c.group)
-                    .arg(&**id)
-                    .arg(&**id)
-                    .arg(1)
-                    .query_async::<Value>(conn)
-                    .await
-                    .map_err(|source| c.command_error("XPENDING", source))?;
-                // Not pending any more: another consumer settled it.
-                let deliveries = reply::pending_deliveries(value)?.unwrap_or(0);
+                // Not pending any more (0): another consumer settled it.
+                let deliveries = c.deliveries(conn, &[id]).await?[0].unwrap_or(0);
                 let failure = Failure {
                     id: id.to_string(),
                     deliveries,
                     error,
                 };
                 if deliveries >= c.max_deliveries {
-                    self.dead_letter(conn, &entry, &failure).await?;
+                    c.dead_letter_entry(conn, &entry, &failure).await?;
                     self.books
                         .settle(id, |report| report.dead_lettered.push(failure));
                 } else {
@@ -1011,45 +1146,6 @@ impl Settle<'_> {
             }
         }
         Ok(())
-    }
-
-    async fn dead_letter(
-        &self,
-        conn: &mut MultiplexedConnection,
-        entry: &Entry,
-        failure: &Failure,
-    ) -> Result<(), Error> {
-        let c = self.consumer;
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        let add = pipe
-            .cmd("XADD")
-            .arg(&c.dead_letter)
-            .arg("*")
-            .arg("source-id")
-            .arg(entry.id())
-            .arg("error")
-            .arg(&failure.error)
-            .arg("deliveries")
-            .arg(failure.deliveries)
-            .arg("consumer")
-            .arg(&c.name);
-        for (name, value) in entry.fields() {
-            add.arg(name.as_slice()).arg(value.as_slice());
-        }
-        add.ignore();
-        pipe.cmd("XACK")
-            .arg(&c.stream)
-            .arg(&c.group)
-            .arg(entry.id())
-            .ignore();
-        pipe.query_async::<()>(conn)
-            .await
-            .map_err(|source| Error::DeadLetter {
-                id: entry.id().to_string(),
-                dead_letter: c.dead_letter.clone(),
-                source,
-            })
     }
 }
 
@@ -1067,6 +1163,8 @@ struct Books {
 struct State {
     /// Entries read and not settled yet: read ahead, queued, or in flight.
     held: HashSet<Arc<str>>,
+    /// The held entries whose handler was called.
+    started: HashSet<Arc<str>>,
     report: Report,
 }
 
@@ -1085,6 +1183,7 @@ impl Books {
         {
             let mut state = self.lock();
             state.held.remove(id);
+            state.started.remove(id);
             record(&mut state.report);
         }
         self.freed.notify(usize::MAX);
@@ -1103,8 +1202,21 @@ impl Books {
         std::mem::take(&mut self.lock().report)
     }
 
-    fn take_held(&self) -> Vec<Arc<str>> {
-        self.lock().held.drain().collect()
+    fn start(&self, id: &Arc<str>) {
+        self.lock().started.insert(Arc::clone(id));
+    }
+
+    /// The entries still held, each with whether its handler was called.
+    fn take_held(&self) -> Vec<(Arc<str>, bool)> {
+        let mut state = self.lock();
+        let started = std::mem::take(&mut state.started);
+        let held = state.held.drain().collect::<Vec<_>>();
+        held.into_iter()
+            .map(|id| {
+                let started = started.contains(&id);
+                (id, started)
+            })
+            .collect()
     }
 }
 

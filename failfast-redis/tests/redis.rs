@@ -23,6 +23,19 @@ fn consumer(server: &RedisServer, name: &str) -> Consumer {
         .until_drained()
 }
 
+/// Each pending entry's delivery count.
+fn deliveries(con: &mut redis::Connection) -> HashMap<String, u64> {
+    let rows: Vec<(String, String, u64, u64)> = redis::cmd("XPENDING")
+        .arg(STREAM)
+        .arg(GROUP)
+        .arg("-")
+        .arg("+")
+        .arg(10_000)
+        .query(con)
+        .unwrap();
+    rows.into_iter().map(|(id, _, _, n)| (id, n)).collect()
+}
+
 fn set(ids: &[String]) -> BTreeSet<String> {
     ids.iter().cloned().collect()
 }
@@ -250,6 +263,19 @@ async fn an_abort_releases_in_flight_and_prefetched_entries_to_another_consumer_
     );
     assert!(released.is_subset(&set(&ids)));
     assert_eq!(pending(&mut con, STREAM, GROUP) as usize, released.len());
+    // The entries in flight used up a delivery; those never started got
+    // theirs back.
+    let counts = deliveries(&mut con);
+    let used: Vec<u64> = released.iter().map(|id| counts[id]).collect();
+    assert_eq!(
+        used.iter().filter(|&&n| n == 1).count(),
+        workers,
+        "{used:?}"
+    );
+    assert_eq!(
+        used.iter().filter(|&&n| n == 0).count(),
+        released.len() - workers
+    );
 
     // Another consumer, whose claim idle time is a minute, takes them at once.
     let clock = Instant::now();
@@ -499,5 +525,72 @@ fn an_entry_deleted_while_pending_is_acknowledged_not_handled() {
     rest.remove(2);
     assert_eq!(set(report.completed()), set(&rest));
     assert_eq!(set(&handled.into_inner().unwrap()), set(&rest));
+    assert_eq!(pending(&mut con, STREAM, GROUP), 0);
+}
+
+#[tokio::test]
+async fn an_entry_whose_consumers_keep_dying_is_dead_lettered_without_handling() {
+    let server = RedisServer::start();
+    let mut con = server.con();
+    let ids = add_numbered(&mut con, STREAM, 4);
+    let _: Value = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(STREAM)
+        .arg(GROUP)
+        .arg("0")
+        .query(&mut con)
+        .unwrap();
+    // "c1" read them all, then the first one was claimed three more times
+    // by consumers that died handling it: four deliveries, none finished.
+    let _: Value = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(GROUP)
+        .arg("c1")
+        .arg("STREAMS")
+        .arg(STREAM)
+        .arg(">")
+        .query(&mut con)
+        .unwrap();
+    for _ in 0..3 {
+        let _: Value = redis::cmd("XCLAIM")
+            .arg(STREAM)
+            .arg(GROUP)
+            .arg("c1")
+            .arg(0)
+            .arg(&ids[0])
+            .query(&mut con)
+            .unwrap();
+    }
+    assert_eq!(deliveries(&mut con)[&ids[0]], 4);
+    let handled = Mutex::new(Vec::new());
+    let report = consumer(&server, "c1")
+        .max_deliveries(4)
+        .run(|entry: Entry| {
+            handled.lock().unwrap().push(entry.id().to_string());
+            async { Ok::<(), String>(()) }
+        })
+        .await
+        .unwrap();
+    // Read again from its own pending list: the fifth delivery, one too many.
+    let dead = report.dead_lettered();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].id.as_str(), dead[0].deliveries),
+        (ids[0].as_str(), 5)
+    );
+    assert!(
+        dead[0]
+            .error
+            .starts_with("delivered 5 times without its handler finishing")
+    );
+    let handled = handled.into_inner().unwrap();
+    assert!(!handled.contains(&ids[0]), "its handler was not called");
+    assert_eq!(set(&handled), set(&ids[1..]));
+    assert_eq!(set(report.completed()), set(&ids[1..]));
+    let dead_letters: i64 = redis::cmd("XLEN")
+        .arg(format!("{STREAM}:dead"))
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(dead_letters, 1);
     assert_eq!(pending(&mut con, STREAM, GROUP), 0);
 }
