@@ -1,8 +1,9 @@
 //! CPU-bound jobs: 20,000 jobs that each burn about 20 µs of CPU (a
 //! deterministic loop, calibrated at start-up), through every peer and through
 //! a plain sequential loop. The speedup of a peer is the sequential loop's
-//! time over the peer's. One more configuration, for reference: failfast on
-//! smol with the run's own future driven by `block_on` on the main thread.
+//! time over the peer's. Two more configurations: failfast on smol and on
+//! tokio with the run's own future driven from the main thread (`block_on`,
+//! as `smol::block_on` or `#[tokio::main]` code does), its workers spawned.
 
 mod common;
 
@@ -64,6 +65,21 @@ fn cpu(c: &mut Criterion) {
                     Ok::<u64, Fail>(burn(x, rounds))
                 });
             let report = block_on(run).expect("no job fails");
+            assert_eq!(report.completed() as u64, JOBS);
+        });
+    });
+    // The same on tokio: the run's future driven by `Runtime::block_on` on
+    // the main thread (as in `#[tokio::main]`), its workers spawned.
+    group.bench_function("failfast-tokio-main-thread", |b| {
+        b.iter(|| {
+            let run = Pool::new(WORKERS)
+                .queue(QUEUE)
+                .outputs(Outputs::Discard)
+                .spawn_on(env.tokio.handle().clone())
+                .run(stream::iter(0..JOBS), move |x| async move {
+                    Ok::<u64, Fail>(burn(x, rounds))
+                });
+            let report = env.tokio.block_on(run).expect("no job fails");
             assert_eq!(report.completed() as u64, JOBS);
         });
     });

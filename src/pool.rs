@@ -133,6 +133,13 @@ impl<M, P, W> Pool<M, P, W> {
     /// that finds the queue full waits (backpressure). At most `capacity +
     /// workers` items are held by the pool at once.
     ///
+    /// A producer's [`Sender::send`](crate::Sender::send) waiting on a full
+    /// queue goes on as soon as a place is free. A stream source of a run
+    /// whose workers are spawned is pulled again once a full queue has
+    /// drained to half its capacity, and then until it is full: the thread
+    /// that drives the run (the caller's, often) is woken once per half a
+    /// queue rather than once per item.
+    ///
     /// # Panics
     ///
     /// Panics if `capacity` is 0 (a rendezvous queue is not supported: use 1).

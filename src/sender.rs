@@ -8,7 +8,7 @@ use std::task::Poll;
 
 use event_listener::listener;
 
-use crate::queue::{Entry, Queue};
+use crate::queue::{Entry, Queue, Waiters};
 use crate::send_error::{SendError, TrySendError};
 use crate::sync::atomic::Ordering;
 use crate::sync::lock;
@@ -188,15 +188,22 @@ impl<T> Sender<T> {
             if !self.tx.is_full() {
                 return true;
             }
-            self.wait_for_room().await;
+            // A feeder is woken at the queue's low watermark only.
+            self.wait_in(&self.queue.feeder_room).await;
         }
     }
 
     /// Waits once for a place to free up or the queue to close; returns
     /// whether it had to wait (not if either happened meanwhile).
     async fn wait_for_room(&self) -> bool {
-        let _waiting = self.queue.room.enter();
-        listener!(self.queue.room.event => room);
+        self.wait_in(&self.queue.room).await
+    }
+
+    /// Waits once, among `waiters`, for a place to free up or the queue to
+    /// close; returns whether it had to wait.
+    async fn wait_in(&self, waiters: &Waiters) -> bool {
+        let _waiting = waiters.enter();
+        listener!(waiters.event => room);
         if self.tx.is_closed() || !self.tx.is_full() {
             return false;
         }

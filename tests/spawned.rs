@@ -266,3 +266,39 @@ fn stress_many_small_runs() {
         start.elapsed()
     );
 }
+
+/// A run driven from the caller's thread with its workers spawned: the
+/// feeder waiting for room is woken once the queue has drained to half its
+/// capacity, not after every item, so the caller's thread polls the run
+/// about once per half a queue (here at most once per 8 items, where one
+/// wake per item would be 10,000 polls).
+#[test]
+fn the_callers_thread_is_woken_once_per_half_a_queue() {
+    let executor = common::smol_executor(2);
+    let polls = AtomicUsize::new(0);
+    let items = 10_000u64;
+    let run = Pool::new(4).queue(64).spawn_on(Arc::clone(&executor)).run(
+        futures::stream::iter(0..items),
+        |n: u64| async move {
+            // A few microseconds of work, so the workers are the bottleneck
+            // and the queue fills up.
+            let mut x = n;
+            for _ in 0..2_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            Ok::<u64, std::io::Error>(x)
+        },
+    );
+    let mut run = std::pin::pin!(run);
+    let counted = std::future::poll_fn(|cx| {
+        polls.fetch_add(1, Ordering::Relaxed);
+        run.as_mut().poll(cx)
+    });
+    let report = futures::executor::block_on(watchdog("smol, caller's thread", counted)).unwrap();
+    assert_eq!(report.completed() as u64, items);
+    let polls = polls.load(Ordering::Relaxed) as u64;
+    assert!(
+        polls <= items / 8,
+        "the run was polled {polls} times for {items} items"
+    );
+}
