@@ -35,9 +35,10 @@ pub(crate) struct Queue<T> {
     pub(crate) next: CacheLine<Next>,
     /// A place is free (and, for good, the queue is closed).
     pub(crate) room: Waiters,
-    /// A stream feeder on another thread waiting for room: woken at the low
-    /// watermark only (a producer's `send` is woken for every free place).
-    pub(crate) feeder_room: Waiters,
+    /// Where a stream feeder on another thread waits for room (counted in
+    /// `room`'s waiters): woken at the low watermark only, where a
+    /// producer's `send` is woken for every free place.
+    pub(crate) feeder_room: Event,
     /// An inline feeder waits for room without an event (see
     /// [`Sender::room_in_run`](crate::sender::Sender::room_in_run)); a receive then asks the run to poll it again.
     pub(crate) parked: AtomicBool,
@@ -63,7 +64,7 @@ impl<T> Queue<T> {
             rx,
             next: CacheLine(Next::default()),
             room: Waiters::default(),
-            feeder_room: Waiters::default(),
+            feeder_room: Event::new(),
             parked: AtomicBool::new(false),
             repoll: AtomicBool::new(false),
             low_water: capacity / 2,
@@ -90,11 +91,13 @@ impl<T> Queue<T> {
     /// room, if any, and a stream feeder waiting for room once the queue has
     /// drained to half its capacity (the low watermark), so that a feeder on
     /// another thread (the caller's, say) is woken once per half a queue
-    /// rather than once per item. Costs two loads when nobody waits.
+    /// rather than once per item. Costs one load when nobody waits.
     pub(crate) fn freed_one(&self) {
-        self.room.notify_one();
-        if self.feeder_room.waiting() && self.rx.len() <= self.low_water {
-            self.feeder_room.event.notify(1);
+        if self.room.waiting() {
+            self.room.event.notify(1);
+            if self.rx.len() <= self.low_water {
+                self.feeder_room.notify(1);
+            }
         }
         if self.parked.load(Ordering::Relaxed) {
             self.parked.store(false, Ordering::Relaxed);
@@ -113,7 +116,7 @@ impl<T> Queue<T> {
     pub(crate) fn close(&self) -> bool {
         let closed = self.rx.close();
         self.room.event.notify(usize::MAX);
-        self.feeder_room.event.notify(usize::MAX);
+        self.feeder_room.notify(usize::MAX);
         closed
     }
 
@@ -186,7 +189,7 @@ pub(crate) struct Waiters {
 }
 
 impl Waiters {
-    pub(crate) fn waiting(&self) -> bool {
+    fn waiting(&self) -> bool {
         self.waiting.load(Ordering::SeqCst) > 0
     }
 

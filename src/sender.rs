@@ -6,9 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
 
-use event_listener::listener;
+use event_listener::{Event, listener};
 
-use crate::queue::{Entry, Queue, Waiters};
+use crate::queue::{Entry, Queue};
 use crate::send_error::{SendError, TrySendError};
 use crate::sync::atomic::Ordering;
 use crate::sync::lock;
@@ -196,14 +196,15 @@ impl<T> Sender<T> {
     /// Waits once for a place to free up or the queue to close; returns
     /// whether it had to wait (not if either happened meanwhile).
     async fn wait_for_room(&self) -> bool {
-        self.wait_in(&self.queue.room).await
+        self.wait_in(&self.queue.room.event).await
     }
 
-    /// Waits once, among `waiters`, for a place to free up or the queue to
-    /// close; returns whether it had to wait.
-    async fn wait_in(&self, waiters: &Waiters) -> bool {
-        let _waiting = waiters.enter();
-        listener!(waiters.event => room);
+    /// Waits once, on `event`, for a place to free up or the queue to close
+    /// (counted among the queue's waiters for room); returns whether it had
+    /// to wait.
+    async fn wait_in(&self, event: &Event) -> bool {
+        let _waiting = self.queue.room.enter();
+        listener!(event => room);
         if self.tx.is_closed() || !self.tx.is_full() {
             return false;
         }
