@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use failfast::Control;
 use failfast_redis::{Consumer, Entry, EntryError, Error};
 use redis::Value;
-use support::{RedisServer, add_numbered, pending};
+use support::{RedisServer, add_numbered, deliver_all_to, pending};
 
 const STREAM: &str = "jobs";
 const GROUP: &str = "workers";
@@ -347,22 +347,7 @@ async fn a_restart_reads_its_own_pending_entries_first() {
     let mut con = server.con();
     let ids = add_numbered(&mut con, STREAM, 20);
     // A previous run of "c1" read them all and died before acknowledging.
-    let _: Value = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(STREAM)
-        .arg(GROUP)
-        .arg("0")
-        .query(&mut con)
-        .unwrap();
-    let _: Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg(GROUP)
-        .arg("c1")
-        .arg("STREAMS")
-        .arg(STREAM)
-        .arg(">")
-        .query(&mut con)
-        .unwrap();
+    deliver_all_to(&mut con, STREAM, GROUP, "c1");
     assert_eq!(pending(&mut con, STREAM, GROUP), 20);
     // Claiming from others would wait a minute: these come from its own list.
     let clock = Instant::now();
@@ -492,23 +477,8 @@ fn an_entry_deleted_while_pending_is_acknowledged_not_handled() {
     let server = RedisServer::start();
     let mut con = server.con();
     let ids = add_numbered(&mut con, STREAM, 5);
-    let _: Value = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(STREAM)
-        .arg(GROUP)
-        .arg("0")
-        .query(&mut con)
-        .unwrap();
     // Delivered to "c1" (which then died), then deleted from the stream.
-    let _: Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg(GROUP)
-        .arg("c1")
-        .arg("STREAMS")
-        .arg(STREAM)
-        .arg(">")
-        .query(&mut con)
-        .unwrap();
+    deliver_all_to(&mut con, STREAM, GROUP, "c1");
     let _: i64 = redis::cmd("XDEL")
         .arg(STREAM)
         .arg(&ids[2])
@@ -533,24 +503,9 @@ async fn an_entry_whose_consumers_keep_dying_is_dead_lettered_without_handling()
     let server = RedisServer::start();
     let mut con = server.con();
     let ids = add_numbered(&mut con, STREAM, 4);
-    let _: Value = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(STREAM)
-        .arg(GROUP)
-        .arg("0")
-        .query(&mut con)
-        .unwrap();
     // "c1" read them all, then the first one was claimed three more times
     // by consumers that died handling it: four deliveries, none finished.
-    let _: Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg(GROUP)
-        .arg("c1")
-        .arg("STREAMS")
-        .arg(STREAM)
-        .arg(">")
-        .query(&mut con)
-        .unwrap();
+    deliver_all_to(&mut con, STREAM, GROUP, "c1");
     for _ in 0..3 {
         let _: Value = redis::cmd("XCLAIM")
             .arg(STREAM)

@@ -147,6 +147,28 @@ pub fn add_numbered(con: &mut redis::Connection, stream: &str, n: usize) -> Vec<
     pipe.query(con).unwrap()
 }
 
+/// Creates `group` on `stream` (from its start) and delivers every entry
+/// to `consumer`, which acknowledges none: a consumer that died after
+/// reading.
+pub fn deliver_all_to(con: &mut redis::Connection, stream: &str, group: &str, consumer: &str) {
+    let _: Value = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream)
+        .arg(group)
+        .arg("0")
+        .query(con)
+        .unwrap();
+    let _: Value = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(group)
+        .arg(consumer)
+        .arg("STREAMS")
+        .arg(stream)
+        .arg(">")
+        .query(con)
+        .unwrap();
+}
+
 /// Entries pending in the group (the XPENDING summary's count).
 pub fn pending(con: &mut redis::Connection, stream: &str, group: &str) -> i64 {
     let summary: Vec<Value> = redis::cmd("XPENDING")
