@@ -6,6 +6,7 @@ use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_util::future::Either;
 
@@ -82,7 +83,8 @@ impl Drop for Tally<'_> {
 enum Outcome<R, E> {
     Done(Result<R, E>),
     Panicked(Caught),
-    TimedOut,
+    /// Ran past the pool's timeout, which it names.
+    TimedOut(Duration),
     Cancelled,
 }
 
@@ -212,7 +214,7 @@ where
                         });
                         match fired {
                             Ok(false) => {}
-                            Ok(true) => return Poll::Ready(Outcome::TimedOut),
+                            Ok(true) => return Poll::Ready(Outcome::TimedOut(timeout.after)),
                             Err(panic) => return Poll::Ready(Outcome::Panicked(panic)),
                         }
                     }
@@ -243,11 +245,7 @@ where
                 let _ = drop_job();
                 aborting
             }
-            Outcome::TimedOut => {
-                let after = shared
-                    .timeout
-                    .as_ref()
-                    .map_or_else(Default::default, |t| t.after);
+            Outcome::TimedOut(after) => {
                 let aborting = shared.fail_item(Error::TimedOut { index, after }, progress);
                 let _ = drop_job();
                 aborting

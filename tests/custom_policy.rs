@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::exec::Exec;
 use common::{PLANNED, check_accounting};
-use failfast::{Abort, Error, Fate, Outcome, Pool, Verdict};
+use failfast::{Abort, Error, Fate, Finished, Outcome, Pool, Verdict};
 
 on_every_executor!(
     stop_at_the_first_success,
@@ -71,18 +71,21 @@ fn stop_at_the_first_success<X: Exec>(x: X) {
     assert!(abort.entered() < 1000);
 }
 
+/// Aborts once more than 5% of at least 20 finished items failed.
+fn past_five_percent(f: &Finished) -> Verdict {
+    if f.total() >= 20 && f.failed * 20 > f.total() {
+        Verdict::Abort
+    } else {
+        Verdict::Continue
+    }
+}
+
 /// One item in ten fails; the policy aborts once more than 5% of at least
 /// 20 finished items failed.
 fn abort_past_a_failure_ratio<X: Exec>(x: X) {
     let abort = x
         .block_on(x.run(
-            Pool::new(3).queue(6).custom_policy(|f| {
-                if f.total() >= 20 && f.failed * 20 > f.total() {
-                    Verdict::Abort
-                } else {
-                    Verdict::Continue
-                }
-            }),
+            Pool::new(3).queue(6).custom_policy(past_five_percent),
             futures::stream::iter(0..10_000usize),
             |n| async move {
                 common::yield_times(n % 2).await;
@@ -112,13 +115,7 @@ fn abort_past_a_failure_ratio<X: Exec>(x: X) {
 fn below_the_ratio_every_item_is_tried<X: Exec>(x: X) {
     let abort = x
         .block_on(x.run(
-            Pool::new(3).queue(6).custom_policy(|f| {
-                if f.total() >= 20 && f.failed * 20 > f.total() {
-                    Verdict::Abort
-                } else {
-                    Verdict::Continue
-                }
-            }),
+            Pool::new(3).queue(6).custom_policy(past_five_percent),
             futures::stream::iter(0..200usize),
             |n| async move {
                 // Item 0 fails; so do 50, 100, 150, after 20 finished.
