@@ -107,6 +107,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     }
 
     /// Bumps a progress counter if progress is tracked.
+    #[inline]
     pub(crate) fn count(&self, counter: impl FnOnce(&Counters) -> &AtomicUsize) {
         self.queue.count(counter, 1);
     }
@@ -211,6 +212,7 @@ impl<T, R, E, SE> Shared<T, R, E, SE> {
     /// threads do not share a counter.
     /// `EXTRAS` is false only when the run has no custom policy (see
     /// [`extras`](Shared::extras)), so that such a run does not look for one.
+    #[inline(always)]
     pub(crate) fn complete<const EXTRAS: bool>(
         &self,
         index: usize,

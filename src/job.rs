@@ -123,6 +123,7 @@ impl Job {
     pub(crate) fn enter<O>(self, f: impl FnOnce() -> O) -> Result<O, Caught> {
         struct Restore(Option<Job>);
         impl Drop for Restore {
+            #[inline]
             fn drop(&mut self) {
                 CURRENT.with(|c| c.set(self.0));
             }

@@ -92,6 +92,7 @@ impl<T> Queue<T> {
     /// drained to half its capacity (the low watermark), so that a feeder on
     /// another thread (the caller's, say) is woken once per half a queue
     /// rather than once per item. Costs one load when nobody waits.
+    #[inline(always)]
     pub(crate) fn freed_one(&self) {
         if self.room.waiting() {
             self.room.event.notify(1);
@@ -128,6 +129,7 @@ impl<T> Queue<T> {
     }
 
     /// Adds `n` to a progress counter if progress is tracked.
+    #[inline]
     pub(crate) fn count(&self, counter: impl FnOnce(&Counters) -> &AtomicUsize, n: usize) {
         if let Some(counters) = &self.counters {
             counter(counters).fetch_add(n, Ordering::SeqCst);
@@ -189,6 +191,7 @@ pub(crate) struct Waiters {
 }
 
 impl Waiters {
+    #[inline]
     fn waiting(&self) -> bool {
         self.waiting.load(Ordering::SeqCst) > 0
     }

@@ -57,6 +57,7 @@ impl State {
     }
 
     /// Whether the state has reached [`Level::Aborted`].
+    #[inline]
     pub(crate) fn is_aborted(&self) -> bool {
         self.word.load(Ordering::SeqCst) & ABORTED != 0
     }

@@ -141,15 +141,20 @@ where
         completed: 0,
     };
     loop {
-        let entry = {
-            let mut recv = pin!(shared.queue.rx.recv());
-            let next = poll_fn(|cx| match recv.as_mut().poll(cx) {
-                Poll::Ready(entry) => Poll::Ready(entry.ok()),
-                Poll::Pending => aborted(cx).map(|()| None),
-            });
-            match next.await {
-                Some(entry) => entry,
-                None => return WorkerExit::Finished,
+        // An item already queued is taken without making a receive future.
+        let entry = match shared.queue.rx.try_recv() {
+            Ok(entry) => entry,
+            Err(async_channel::TryRecvError::Closed) => return WorkerExit::Finished,
+            Err(async_channel::TryRecvError::Empty) => {
+                let mut recv = pin!(shared.queue.rx.recv());
+                let next = poll_fn(|cx| match recv.as_mut().poll(cx) {
+                    Poll::Ready(entry) => Poll::Ready(entry.ok()),
+                    Poll::Pending => aborted(cx).map(|()| None),
+                });
+                match next.await {
+                    Some(entry) => entry,
+                    None => return WorkerExit::Finished,
+                }
             }
         };
         shared.queue.freed_one();
