@@ -33,12 +33,9 @@ pub(crate) struct Queue<T> {
     /// Only senders touch it: on its own cache line, away from what the
     /// workers read for every item.
     pub(crate) next: CacheLine<Next>,
-    /// A place is free (and, for good, the queue is closed).
-    pub(crate) room: Waiters,
-    /// Where a stream feeder on another thread waits for room (counted in
-    /// `room`'s waiters): woken at the low watermark only, where a
-    /// producer's `send` is woken for every free place.
-    pub(crate) feeder_room: Event,
+    /// Where producers wait for a free place (and, for good, for the queue
+    /// to close).
+    pub(crate) room: Room,
     /// An inline feeder waits for room without an event (see
     /// [`Sender::room_in_run`](crate::sender::Sender::room_in_run)); a receive then asks the run to poll it again.
     pub(crate) parked: AtomicBool,
@@ -63,8 +60,7 @@ impl<T> Queue<T> {
         let queue = Arc::new(Queue {
             rx,
             next: CacheLine(Next::default()),
-            room: Waiters::default(),
-            feeder_room: Event::new(),
+            room: Room::default(),
             parked: AtomicBool::new(false),
             repoll: AtomicBool::new(false),
             low_water: capacity / 2,
@@ -94,10 +90,13 @@ impl<T> Queue<T> {
     /// rather than once per item. Costs one load when nobody waits.
     #[inline(always)]
     pub(crate) fn freed_one(&self) {
-        if self.room.waiting() {
-            self.room.event.notify(1);
-            if self.rx.len() <= self.low_water {
-                self.feeder_room.notify(1);
+        let waiting = self.room.waiting.load(Ordering::SeqCst);
+        if waiting != 0 {
+            if waiting % FEEDER != 0 {
+                self.room.senders.notify(1);
+            }
+            if waiting >= FEEDER && self.rx.len() <= self.low_water {
+                self.room.feeder.notify(1);
             }
         }
         if self.parked.load(Ordering::Relaxed) {
@@ -116,8 +115,8 @@ impl<T> Queue<T> {
     /// closed it.
     pub(crate) fn close(&self) -> bool {
         let closed = self.rx.close();
-        self.room.event.notify(usize::MAX);
-        self.feeder_room.notify(usize::MAX);
+        self.room.senders.notify(usize::MAX);
+        self.room.feeder.notify(usize::MAX);
         closed
     }
 
@@ -182,43 +181,49 @@ pub(crate) struct Next {
 #[repr(align(128))]
 pub(crate) struct CacheLine<T>(pub(crate) T);
 
-/// An event and a count of those waiting on it, so that notifying nobody costs
-/// one load.
+/// One stream feeder waiting, in [`Room`]'s count (senders count 1 each).
+const FEEDER: usize = 1 << (usize::BITS / 2);
+
+/// Where producers wait for room: senders on `senders`, woken for every free
+/// place, and a stream feeder on `feeder`, woken once the queue has drained
+/// to its low watermark (so that a feeder on another thread, the caller's
+/// say, is woken once per half a queue). One word counts both kinds of
+/// waiter, so that a receive with nobody waiting costs one load, and one
+/// with only the feeder waiting notifies no sender.
 #[derive(Debug, Default)]
-pub(crate) struct Waiters {
-    pub(crate) event: Event,
+pub(crate) struct Room {
+    pub(crate) senders: Event,
+    pub(crate) feeder: Event,
+    /// Senders waiting, plus [`FEEDER`] if the feeder waits.
     waiting: AtomicUsize,
 }
 
-impl Waiters {
-    #[inline]
-    fn waiting(&self) -> bool {
-        self.waiting.load(Ordering::SeqCst) > 0
+impl Room {
+    /// Counts the caller (the stream feeder if `feeder`, or a sender) as
+    /// waiting until the guard is dropped. Call it before listening and
+    /// re-checking the condition: a notifier that saw nobody waiting acted
+    /// before the re-check, which then sees its effect.
+    pub(crate) fn enter(&self, feeder: bool) -> Waiting<'_> {
+        let weight = if feeder { FEEDER } else { 1 };
+        self.waiting.fetch_add(weight, Ordering::SeqCst);
+        Waiting(&self.waiting, weight)
     }
 
-    /// Counts the caller as waiting until the guard is dropped. Call it
-    /// before listening and re-checking the condition: a notifier that saw
-    /// nobody waiting acted before the re-check, which then sees its effect.
-    pub(crate) fn enter(&self) -> Waiting<'_> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        Waiting(&self.waiting)
-    }
-
-    /// Makes sure one waiter is woken: does nothing if one already is and
-    /// has not run yet. The woken one passes the turn on if room is left
-    /// (see [`Sender::send`](crate::sender::Sender::send)).
-    pub(crate) fn notify_one(&self) {
-        if self.waiting() {
-            self.event.notify(1);
+    /// Makes sure one waiting sender is woken: does nothing if one already
+    /// is and has not run yet. The woken one passes the turn on if room is
+    /// left (see [`Sender::send`](crate::sender::Sender::send)).
+    pub(crate) fn notify_sender(&self) {
+        if self.waiting.load(Ordering::SeqCst) % FEEDER != 0 {
+            self.senders.notify(1);
         }
     }
 }
 
-/// One waiter, counted in [`Waiters`] until dropped.
-pub(crate) struct Waiting<'a>(&'a AtomicUsize);
+/// One waiter, counted in [`Room`] until dropped.
+pub(crate) struct Waiting<'a>(&'a AtomicUsize, usize);
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(self.1, Ordering::SeqCst);
     }
 }

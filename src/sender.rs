@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
 
-use event_listener::{Event, listener};
+use event_listener::listener;
 
 use crate::queue::{Entry, Queue};
 use crate::send_error::{SendError, TrySendError};
@@ -106,7 +106,7 @@ impl<T> Sender<T> {
                 Ok(()) => {
                     if waited && !self.tx.is_full() {
                         // Woken for one place and more are free: pass it on.
-                        self.queue.room.notify_one();
+                        self.queue.room.notify_sender();
                     }
                     return Ok(());
                 }
@@ -189,21 +189,24 @@ impl<T> Sender<T> {
                 return true;
             }
             // A feeder is woken at the queue's low watermark only.
-            self.wait_in(&self.queue.feeder_room).await;
+            self.wait_in(true).await;
         }
     }
 
     /// Waits once for a place to free up or the queue to close; returns
     /// whether it had to wait (not if either happened meanwhile).
     async fn wait_for_room(&self) -> bool {
-        self.wait_in(&self.queue.room.event).await
+        self.wait_in(false).await
     }
 
-    /// Waits once, on `event`, for a place to free up or the queue to close
-    /// (counted among the queue's waiters for room); returns whether it had
-    /// to wait.
-    async fn wait_in(&self, event: &Event) -> bool {
-        let _waiting = self.queue.room.enter();
+    /// Waits once for a place to free up or the queue to close, as the
+    /// stream feeder if `feeder` (woken at the low watermark) or as a sender
+    /// (woken for one place), counted among the queue's waiters for room;
+    /// returns whether it had to wait.
+    async fn wait_in(&self, feeder: bool) -> bool {
+        let room = &self.queue.room;
+        let _waiting = room.enter(feeder);
+        let event = if feeder { &room.feeder } else { &room.senders };
         listener!(event => room);
         if self.tx.is_closed() || !self.tx.is_full() {
             return false;
