@@ -9,7 +9,7 @@
 //!   runs): every configuration in `FAILFAST_BENCH_PROCESSES` separate child
 //!   processes (default 5), taken in turn (one process of each configuration,
 //!   then the next round), each running the profile mode below with
-//!   `FAILFAST_BENCH_PROCESS_ITERS` iterations (default 5); writes each
+//!   `FAILFAST_BENCH_PROCESS_ITERS` iterations (default 10); writes each
 //!   process's ns per item to `target/failfast-bench/overhead.json`. One
 //!   process of a multi-threaded design can settle in a slow or a fast state
 //!   for its whole life (where its threads land), so a figure is only
@@ -132,7 +132,7 @@ fn profile(id: &str) {
 /// `FAILFAST_BENCH_PROCESSES` child processes running the profile mode.
 fn processes() {
     let rounds = env_number("FAILFAST_BENCH_PROCESSES", 5).max(1);
-    let iterations = env_number("FAILFAST_BENCH_PROCESS_ITERS", 5).max(1);
+    let iterations = env_number("FAILFAST_BENCH_PROCESS_ITERS", 10).max(1);
     let n = items();
     let exe = std::env::current_exe().expect("this binary");
     let runs: Vec<(&str, String)> = GROUPS
@@ -175,10 +175,15 @@ fn processes() {
     for ((group, id), figures) in runs.iter().zip(&figures) {
         let mut sorted = figures.clone();
         sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        let median = if sorted.len() % 2 == 1 {
+            sorted[mid]
+        } else {
+            (sorted[mid - 1] + sorted[mid]) / 2.0
+        };
         println!(
-            "{:<46} median {:>6.0} ns per item  ({:.0} to {:.0})",
+            "{:<46} median {median:>6.0} ns per item  ({:.0} to {:.0})",
             format!("{group}/{id}"),
-            sorted[sorted.len() / 2],
             sorted[0],
             sorted[sorted.len() - 1]
         );
