@@ -159,7 +159,7 @@ fn one_run(env: &Env, peer: Peer) -> (Duration, bool, bool) {
     let queued = WORKERS + QUEUE + 1;
     let full = match peer {
         Peer::FailfastInline | Peer::FailfastSmol | Peer::FailfastTokio => queued,
-        Peer::HandSmol | Peer::HandTokio => queued,
+        Peer::HandInline | Peer::HandSmol | Peer::HandTokio => queued,
         Peer::TryForEachConcurrent | Peer::BufferUnordered | Peer::JoinSetSemaphore => WORKERS,
     };
     let source = endless(&probe);
@@ -209,6 +209,7 @@ fn one_run(env: &Env, peer: Peer) -> (Duration, bool, bool) {
         Peer::FailfastInline
         | Peer::FailfastSmol
         | Peer::FailfastTokio
+        | Peer::HandInline
         | Peer::HandSmol
         | Peer::HandTokio => probe.refused.load(Ordering::SeqCst),
         _ => probe.source_dropped.load(Ordering::SeqCst),

@@ -1,20 +1,17 @@
 //! CPU-bound jobs: 20,000 jobs that each burn about 20 µs of CPU (a
 //! deterministic loop, calibrated at start-up), through every peer and through
 //! a plain sequential loop. The speedup of a peer is the sequential loop's
-//! time over the peer's. Two more configurations: failfast on smol and on
-//! tokio with the run's own future driven from the main thread (`block_on`,
-//! as `smol::block_on` or `#[tokio::main]` code does), its workers spawned.
+//! time over the peer's. Every multi-threaded design also runs with the run's
+//! own future driven from the main thread (`block_on`, as `smol::block_on` or
+//! `#[tokio::main]` code does), its workers spawned: the `-main-thread` ids.
 
 mod common;
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Env, Fail, PEERS, QUEUE, WORKERS, burn, calibrate, results_dir};
+use common::{Config, Env, QUEUE, burn, calibrate, results_dir};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use failfast::{Outputs, Pool};
-use futures::executor::block_on;
 use futures::stream;
 
 const JOBS: u64 = 20_000;
@@ -43,46 +40,16 @@ fn cpu(c: &mut Criterion) {
             }
         });
     });
-    for peer in PEERS {
-        group.bench_function(peer.id(), |b| {
+    for config in Config::all() {
+        group.bench_function(config.id(), |b| {
             b.iter(|| {
-                let outcome = peer.run(&env, QUEUE, stream::iter(0..JOBS), move |x| async move {
+                let outcome = config.run(&env, QUEUE, stream::iter(0..JOBS), move |x| async move {
                     Ok(burn(x, rounds))
                 });
                 outcome.expect_all(JOBS as usize);
             });
         });
     }
-    // For reference: failfast on smol with the run's own future driven from
-    // the main thread (a third busy thread on 2 cores) instead of spawned.
-    group.bench_function("failfast-smol-main-thread", |b| {
-        b.iter(|| {
-            let run = Pool::new(WORKERS)
-                .queue(QUEUE)
-                .outputs(Outputs::Discard)
-                .spawn_on(Arc::clone(&env.smol.executor))
-                .run(stream::iter(0..JOBS), move |x| async move {
-                    Ok::<u64, Fail>(burn(x, rounds))
-                });
-            let report = block_on(run).expect("no job fails");
-            assert_eq!(report.completed() as u64, JOBS);
-        });
-    });
-    // The same on tokio: the run's future driven by `Runtime::block_on` on
-    // the main thread (as in `#[tokio::main]`), its workers spawned.
-    group.bench_function("failfast-tokio-main-thread", |b| {
-        b.iter(|| {
-            let run = Pool::new(WORKERS)
-                .queue(QUEUE)
-                .outputs(Outputs::Discard)
-                .spawn_on(env.tokio.handle().clone())
-                .run(stream::iter(0..JOBS), move |x| async move {
-                    Ok::<u64, Fail>(burn(x, rounds))
-                });
-            let report = env.tokio.block_on(run).expect("no job fails");
-            assert_eq!(report.completed() as u64, JOBS);
-        });
-    });
     group.finish();
 }
 

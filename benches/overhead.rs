@@ -1,23 +1,39 @@
 //! Overhead: trivial jobs, and trivial jobs with one `yield_now().await`, run
-//! through every peer. Each iteration handles `FAILFAST_BENCH_ITEMS` items
-//! (100,000 by default); throughput is set in elements, so criterion reports
-//! the time per item.
+//! through every configuration (each peer, and each multi-threaded peer with
+//! its run driven from the main thread). Each iteration handles
+//! `FAILFAST_BENCH_ITEMS` items (100,000 by default). Three modes:
 //!
-//! For profilers, `FAILFAST_BENCH_PROFILE=<group>/<peer>` (e.g.
-//! `overhead-yield/failfast-inline`) skips criterion and runs that benchmark
-//! `FAILFAST_BENCH_PROFILE_ITERS` times (default 20), so a profile covers a
-//! known number of items; `scripts/profile.sh` uses it. There, peer ids
-//! `failfast-inline+control`, `failfast-inline+in-flight` and
-//! `failfast-inline+wrap` are the inline run with a `Control` attached (so
-//! its workers keep the in-flight slots), with that control asked once
-//! before the run (so every job also reads the clock), and with an identity
-//! job wrapper: what these options cost per item, against `failfast-inline`.
+//! - `cargo bench --bench overhead`: criterion, with throughput set in
+//!   elements, so it reports the time per item (and HTML reports).
+//! - `cargo bench --bench overhead -- --processes` (what `scripts/bench.sh`
+//!   runs): every configuration in `FAILFAST_BENCH_PROCESSES` separate child
+//!   processes (default 5), taken in turn (one process of each configuration,
+//!   then the next round), each running the profile mode below with
+//!   `FAILFAST_BENCH_PROCESS_ITERS` iterations (default 10); writes each
+//!   process's ns per item to `target/failfast-bench/overhead.json`. One
+//!   process of a multi-threaded design can settle in a slow or a fast state
+//!   for its whole life (where its threads land), so a figure is only
+//!   trustworthy as a median over processes.
+//! - `FAILFAST_BENCH_PROFILE=<group>/<config>` (e.g.
+//!   `overhead-yield/failfast-inline`), for profilers: skips criterion and
+//!   runs that benchmark once to warm up, then `FAILFAST_BENCH_PROFILE_ITERS`
+//!   times (default 20), so a profile covers a known number of items, and
+//!   prints the time per item; `scripts/profile.sh` and the callgrind step
+//!   of `scripts/bench.sh` use it.
+//!
+//! In the profile mode, configuration ids `failfast-inline+control`,
+//! `failfast-inline+in-flight` and `failfast-inline+wrap` are the inline run
+//! with a `Control` attached (so its workers keep the in-flight slots), with
+//! that control asked once before the run (so every job also reads the
+//! clock), and with an identity job wrapper: what these options cost per
+//! item, against `failfast-inline`.
 
 mod common;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Env, Fail, PEERS, Peer, QUEUE, WORKERS, trivial, yielding};
+use common::{Config, Env, Fail, QUEUE, WORKERS, results_dir, trivial, yielding};
 use criterion::{Criterion, Throughput, criterion_group};
 use failfast::{Control, Outputs, Pool};
 use futures::executor::block_on;
@@ -36,12 +52,12 @@ fn items() -> u64 {
     env_number("FAILFAST_BENCH_ITEMS", 100_000)
 }
 
-/// One iteration: `n` items of the group's job through `peer`.
-fn run_once(env: &Env, group: &str, peer: Peer, n: u64) {
+/// One iteration: `n` items of the group's job through `config`.
+fn run_once(env: &Env, group: &str, config: Config, n: u64) {
     let source = stream::iter(0..n);
     let outcome = match group {
-        "overhead-trivial" => peer.run(env, QUEUE, source, trivial),
-        _ => peer.run(env, QUEUE, source, yielding),
+        "overhead-trivial" => config.run(env, QUEUE, source, trivial),
+        _ => config.run(env, QUEUE, source, yielding),
     };
     outcome.expect_all(n as usize);
 }
@@ -52,8 +68,10 @@ fn overhead(c: &mut Criterion) {
     for name in GROUPS {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(n));
-        for peer in PEERS {
-            group.bench_function(peer.id(), |b| b.iter(|| run_once(&env, name, peer, n)));
+        for config in Config::all() {
+            group.bench_function(config.id(), |b| {
+                b.iter(|| run_once(&env, name, config, n));
+            });
         }
         group.finish();
     }
@@ -84,21 +102,20 @@ fn run_variant(group: &str, variant: &str, n: u64) -> bool {
     true
 }
 
-/// The profiling mode: runs one benchmark a fixed number of times.
+/// The profiling mode: runs one benchmark once to warm up, then a fixed
+/// number of times, and prints the time per item (also as
+/// `ns_per_item=<ns>`, for the processes mode).
 fn profile(id: &str) {
-    let (group, peer) = id.split_once('/').expect("<group>/<peer>");
+    let (group, peer) = id.split_once('/').expect("<group>/<config>");
     assert!(GROUPS.contains(&group), "unknown group {group}");
     let (n, iterations) = (items(), env_number("FAILFAST_BENCH_PROFILE_ITERS", 20));
     let env = Env::new();
     let mut once: Box<dyn FnMut()> = if run_variant(group, peer, n) {
         Box::new(|| assert!(run_variant(group, peer, n)))
     } else {
-        let peer = PEERS
-            .into_iter()
-            .find(|p| p.id() == peer)
-            .unwrap_or_else(|| panic!("unknown peer {peer}"));
-        run_once(&env, group, peer, n); // warm up
-        Box::new(move || run_once(&env, group, peer, n))
+        let config = Config::from_id(peer).unwrap_or_else(|| panic!("unknown config {peer}"));
+        run_once(&env, group, config, n); // warm up
+        Box::new(move || run_once(&env, group, config, n))
     };
     let start = Instant::now();
     for _ in 0..iterations {
@@ -106,10 +123,79 @@ fn profile(id: &str) {
     }
     let elapsed = start.elapsed();
     let total = n * iterations;
+    let per_item = elapsed.as_nanos() as f64 / total as f64;
+    println!("{id}: {total} items in {elapsed:?}, {per_item:.0} ns per item");
+    println!("ns_per_item={per_item:.3}");
+}
+
+/// The processes mode: every configuration of every group, each in
+/// `FAILFAST_BENCH_PROCESSES` child processes running the profile mode.
+fn processes() {
+    let rounds = env_number("FAILFAST_BENCH_PROCESSES", 5).max(1);
+    let iterations = env_number("FAILFAST_BENCH_PROCESS_ITERS", 10).max(1);
+    let n = items();
+    let exe = std::env::current_exe().expect("this binary");
+    let runs: Vec<(&str, String)> = GROUPS
+        .into_iter()
+        .flat_map(|group| Config::all().into_iter().map(move |c| (group, c.id())))
+        .collect();
     println!(
-        "{id}: {total} items in {elapsed:?}, {:.0} ns per item",
-        elapsed.as_nanos() as f64 / total as f64
+        "overhead: {} configurations, {rounds} processes each, {iterations} iterations of {n} items per process",
+        runs.len()
     );
+    let mut figures = vec![Vec::new(); runs.len()];
+    for round in 0..rounds {
+        let start = Instant::now();
+        for ((group, id), figures) in runs.iter().zip(&mut figures) {
+            let output = Command::new(&exe)
+                .env("FAILFAST_BENCH_PROFILE", format!("{group}/{id}"))
+                .env("FAILFAST_BENCH_PROFILE_ITERS", iterations.to_string())
+                .env("FAILFAST_BENCH_ITEMS", n.to_string())
+                .output()
+                .expect("run a child");
+            assert!(
+                output.status.success(),
+                "{group}/{id} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let per_item: f64 = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .find_map(|line| line.strip_prefix("ns_per_item="))
+                .and_then(|ns| ns.parse().ok())
+                .expect("the child's ns per item");
+            figures.push(per_item);
+        }
+        println!(
+            "round {} of {rounds} in {:.1} s",
+            round + 1,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let mut json = Vec::new();
+    for ((group, id), figures) in runs.iter().zip(&figures) {
+        let mut sorted = figures.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        let median = if sorted.len() % 2 == 1 {
+            sorted[mid]
+        } else {
+            (sorted[mid - 1] + sorted[mid]) / 2.0
+        };
+        println!(
+            "{:<46} median {median:>6.0} ns per item  ({:.0} to {:.0})",
+            format!("{group}/{id}"),
+            sorted[0],
+            sorted[sorted.len() - 1]
+        );
+        let list: Vec<String> = figures.iter().map(|f| format!("{f:.3}")).collect();
+        json.push(format!(
+            "  {{\"group\": \"{group}\", \"config\": \"{id}\", \"items\": {n}, \"iterations\": {iterations}, \"ns_per_item\": [{}]}}",
+            list.join(", ")
+        ));
+    }
+    let path = results_dir().join("overhead.json");
+    std::fs::write(&path, format!("[\n{}\n]\n", json.join(",\n"))).expect("write overhead.json");
+    println!("wrote {}", path.display());
 }
 
 fn config() -> Criterion {
@@ -128,6 +214,10 @@ criterion_group! {
 fn main() {
     if let Ok(id) = std::env::var("FAILFAST_BENCH_PROFILE") {
         profile(&id);
+        return;
+    }
+    if std::env::args().any(|a| a == "--processes") {
+        processes();
         return;
     }
     // What `criterion_main!` expands to.

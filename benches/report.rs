@@ -1,6 +1,9 @@
 //! Writes BENCHMARKS.md and docs/benchmarks.svg from the results of the other
-//! benches: criterion's estimates (`target/criterion/**/new/estimates.json`)
-//! and the custom harnesses' JSON (`target/failfast-bench/*.json`).
+//! benches: the overhead processes' figures (`target/failfast-bench/overhead.json`),
+//! the instruction counts from callgrind (`callgrind.json`, written by
+//! `scripts/bench.sh`), criterion's estimates for the cpu bench
+//! (`target/criterion/cpu/*/new/estimates.json`) and the custom harnesses'
+//! JSON (`cpu.json`, `abort.json`, `memory.json`).
 //!
 //! Run by `scripts/bench.sh` as `cargo bench --bench report -- --write`;
 //! without `--write` (a plain `cargo bench`) it does nothing. The script sets
@@ -24,38 +27,166 @@ use serde_json::Value;
 const NOTES_START: &str = "<!-- notes:start -->";
 const NOTES_END: &str = "<!-- notes:end -->";
 
-/// The peers, in the order of the benches, with their labels.
-const PEERS: [(&str, &str); 8] = [
-    ("failfast-inline", "failfast, inline (`block_on`)"),
-    ("failfast-smol", "failfast, spawned on smol"),
-    ("failfast-tokio", "failfast, spawned on tokio"),
+const TRIVIAL: &str = "overhead-trivial";
+const YIELD: &str = "overhead-yield";
+
+/// Where a design runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    /// Single-threaded, under `block_on` on the bench's main thread.
+    Inline,
+    /// Workers spawned on the 2-thread smol executor.
+    Smol,
+    /// Workers spawned on the 2-worker tokio runtime.
+    Tokio,
+}
+
+/// The designs, in the order of the tables: (id, label, where it runs).
+const DESIGNS: [(&str, &str, Runs); 9] = [
+    (
+        "failfast-inline",
+        "failfast, inline (`block_on`)",
+        Runs::Inline,
+    ),
+    (
+        "hand-inline",
+        "hand-written pool, inline (`block_on`)",
+        Runs::Inline,
+    ),
     (
         "try_for_each_concurrent",
         "futures `try_for_each_concurrent` (`block_on`)",
+        Runs::Inline,
     ),
     (
         "buffer_unordered",
         "futures `buffer_unordered` (`block_on`)",
+        Runs::Inline,
     ),
-    ("joinset-semaphore", "tokio `JoinSet` + `Semaphore`"),
-    ("hand-smol", "hand-written pool on smol"),
-    ("hand-tokio", "hand-written pool on tokio"),
+    ("failfast-smol", "failfast on smol", Runs::Smol),
+    ("hand-smol", "hand-written pool on smol", Runs::Smol),
+    ("failfast-tokio", "failfast on tokio", Runs::Tokio),
+    ("hand-tokio", "hand-written pool on tokio", Runs::Tokio),
+    (
+        "joinset-semaphore",
+        "tokio `JoinSet` + `Semaphore`",
+        Runs::Tokio,
+    ),
 ];
 
-fn label(id: &str) -> &str {
-    PEERS
-        .iter()
-        .chain(&[
-            ("sequential", "sequential loop"),
-            (
-                "failfast-smol-main-thread",
-                "(reference) failfast on smol, run driven from the main thread",
-            ),
-            ("baseline", "process baseline (executors started, no run)"),
-            ("task-per-item", "one tokio task per item, spawned up front"),
-        ])
-        .find(|(peer, _)| *peer == id)
-        .map_or(id, |(_, label)| label)
+/// What the benches ran: a design and, for a multi-threaded one, whether
+/// its run's own future was driven from the main thread (the caller's
+/// thread) instead of spawned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Config {
+    design: usize,
+    main_thread: bool,
+}
+
+impl Config {
+    fn of(id: &str, main_thread: bool) -> Config {
+        let design = DESIGNS
+            .iter()
+            .position(|(d, _, _)| *d == id)
+            .unwrap_or_else(|| panic!("unknown design {id}"));
+        Config {
+            design,
+            main_thread,
+        }
+    }
+
+    fn runs(self) -> Runs {
+        DESIGNS[self.design].2
+    }
+
+    /// The id the benches use (`failfast-smol-main-thread`).
+    fn id(self) -> String {
+        let id = DESIGNS[self.design].0;
+        if self.main_thread {
+            format!("{id}-main-thread")
+        } else {
+            id.to_owned()
+        }
+    }
+
+    fn label(self) -> String {
+        let label = DESIGNS[self.design].1;
+        match (self.runs(), self.main_thread) {
+            (Runs::Inline, _) => label.to_owned(),
+            (_, false) => format!("{label}, run spawned"),
+            (_, true) => format!("{label}, run on the caller's thread"),
+        }
+    }
+
+    /// The failfast configuration this one is compared with: failfast where
+    /// it runs (inline, or on the same executor with the same placement).
+    fn failfast(self) -> Config {
+        let id = match self.runs() {
+            Runs::Inline => "failfast-inline",
+            Runs::Smol => "failfast-smol",
+            Runs::Tokio => "failfast-tokio",
+        };
+        Config::of(id, self.main_thread)
+    }
+
+    fn is_failfast(self) -> bool {
+        self.failfast() == self
+    }
+}
+
+/// The single-threaded designs.
+fn inline_configs() -> Vec<Config> {
+    (0..DESIGNS.len())
+        .filter(|&design| DESIGNS[design].2 == Runs::Inline)
+        .map(|design| Config {
+            design,
+            main_thread: false,
+        })
+        .collect()
+}
+
+/// The multi-threaded configurations, by executor, then placement.
+fn threaded_configs() -> Vec<Config> {
+    let mut configs = Vec::new();
+    for runs in [Runs::Smol, Runs::Tokio] {
+        for main_thread in [false, true] {
+            for design in (0..DESIGNS.len()).filter(|&d| DESIGNS[d].2 == runs) {
+                configs.push(Config {
+                    design,
+                    main_thread,
+                });
+            }
+        }
+    }
+    configs
+}
+
+/// Every configuration, in the order of the tables.
+fn all_configs() -> Vec<Config> {
+    let mut configs = inline_configs();
+    configs.extend(threaded_configs());
+    configs
+}
+
+/// Every design where it runs by default (the abort latency rows).
+fn default_configs() -> Vec<Config> {
+    all_configs()
+        .into_iter()
+        .filter(|c| !c.main_thread)
+        .collect()
+}
+
+/// Labels of the rows that are not configurations.
+fn label(id: &str) -> String {
+    match id {
+        "sequential" => "sequential loop".to_owned(),
+        "baseline" => "process baseline (executors started, no run)".to_owned(),
+        "task-per-item" => "one tokio task per item, spawned up front".to_owned(),
+        _ => {
+            let main_thread = id.ends_with("-main-thread");
+            Config::of(id.trim_end_matches("-main-thread"), main_thread).label()
+        }
+    }
 }
 
 struct Inputs {
@@ -102,6 +233,144 @@ impl Inputs {
     }
 }
 
+/// A median over processes, with the lowest and highest.
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Spread {
+        assert!(!values.is_empty(), "no figures");
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Spread {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        }
+    }
+
+    /// `104 (98–110)`.
+    fn cell(self) -> String {
+        format!("{:.0} ({:.0}–{:.0})", self.median, self.min, self.max)
+    }
+}
+
+/// Every result of the run.
+struct Results {
+    inputs: Inputs,
+    overhead: Vec<Value>,
+    callgrind: Vec<Value>,
+    abort: Vec<Value>,
+    memory: Vec<Value>,
+}
+
+impl Results {
+    fn load(inputs: Inputs) -> Results {
+        let list = |name: &str| match inputs.harness(name) {
+            Value::Array(list) => list,
+            _ => panic!("{name}: a list"),
+        };
+        Results {
+            overhead: list("overhead.json"),
+            callgrind: list("callgrind.json"),
+            abort: list("abort.json"),
+            memory: list("memory.json"),
+            inputs,
+        }
+    }
+
+    fn overhead_entry(&self, group: &str, id: &str) -> &Value {
+        self.overhead
+            .iter()
+            .find(|o| o["group"] == group && o["config"] == id)
+            .unwrap_or_else(|| panic!("overhead of {group}/{id}"))
+    }
+
+    /// Wall time per item, over the processes that ran `group/config`.
+    fn ns_per_item(&self, group: &str, config: Config) -> Spread {
+        let figures: Vec<f64> = self.overhead_entry(group, &config.id())["ns_per_item"]
+            .as_array()
+            .expect("figures")
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect();
+        Spread::of(&figures)
+    }
+
+    /// Instructions per item (callgrind): the difference between the runs
+    /// at two item counts over the difference in items handled.
+    fn instructions(&self, group: &str, config: Config) -> f64 {
+        let id = config.id();
+        let entry = self
+            .callgrind
+            .iter()
+            .find(|c| c["group"] == group && c["config"] == id.as_str())
+            .unwrap_or_else(|| panic!("instructions of {group}/{id}"));
+        let pair = |key: &str| {
+            let list = entry[key].as_array().expect("two figures");
+            (
+                list[0].as_f64().expect("a number"),
+                list[1].as_f64().expect("a number"),
+            )
+        };
+        let ((n1, n2), (ir1, ir2)) = (pair("items"), pair("instructions"));
+        let passes = entry["passes"].as_f64().expect("passes");
+        (ir2 - ir1) / ((n2 - n1) * passes)
+    }
+
+    /// Criterion's median time per job of the cpu bench.
+    fn cpu(&self, id: &str) -> f64 {
+        self.inputs.criterion("cpu", id)
+    }
+
+    fn speedup(&self, config: Config) -> f64 {
+        self.cpu("sequential") / self.cpu(&config.id())
+    }
+
+    fn abort(&self, config: Config) -> &Value {
+        let id = config.id();
+        self.abort
+            .iter()
+            .find(|a| a["peer"] == id.as_str())
+            .unwrap_or_else(|| panic!("abort latency of {id}"))
+    }
+
+    fn p99(&self, config: Config) -> f64 {
+        self.abort(config)["p99_ns"].as_f64().expect("p99")
+    }
+
+    /// The memory runs' source lengths, smallest first.
+    fn memory_sizes(&self) -> (u64, u64) {
+        let mut sizes: Vec<u64> = self
+            .memory
+            .iter()
+            .filter_map(|m| m["items"].as_u64())
+            .filter(|n| *n > 0)
+            .collect();
+        sizes.sort_unstable();
+        (sizes[0], *sizes.last().expect("sizes"))
+    }
+
+    /// Peak resident memory in kB of a memory configuration.
+    fn peak(&self, config: &str, n: u64) -> f64 {
+        self.memory
+            .iter()
+            .find(|m| m["config"] == config && m["items"].as_u64() == Some(n))
+            .and_then(|m| m["peak_kb"].as_f64())
+            .unwrap_or_else(|| panic!("peak of {config} with {n} items"))
+    }
+}
+
 fn command_output(program: &str, args: &[&str]) -> String {
     Command::new(program)
         .args(args)
@@ -139,7 +408,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// A target: a measured value, the bound, and whether lower is better.
+/// A target: what is measured, the value, the bound, and whether it is met.
 struct Target {
     what: String,
     measured: String,
@@ -182,19 +451,552 @@ fn yes(met: bool) -> &'static str {
     if met { "**met**" } else { "**missed**" }
 }
 
-/// A horizontal bar chart panel: rows of (label, bars of (value, text)).
+/// The targets, each measured against its peer in this run.
+fn targets(r: &Results) -> Vec<Target> {
+    let mut targets = Vec::new();
+    let inline = Config::of("failfast-inline", false);
+    for (group, workload, peer, bound) in [
+        (TRIVIAL, "trivial", "hand-inline", 1.0),
+        (YIELD, "yield", "try_for_each_concurrent", 1.3),
+    ] {
+        let peer = Config::of(peer, false);
+        let r_ir = r.instructions(group, inline) / r.instructions(group, peer);
+        let r_ns = r.ns_per_item(group, inline).median / r.ns_per_item(group, peer).median;
+        targets.push(Target {
+            what: format!(
+                "overhead, {workload} job: failfast inline / {}, instructions per item (callgrind)",
+                DESIGNS[peer.design].1.trim_end_matches(" (`block_on`)")
+            ),
+            measured: format!("{} (wall time {})", ratio(r_ir), ratio(r_ns)),
+            bound: format!("≤ {bound:.2}x"),
+            met: r_ir <= bound,
+        });
+    }
+    for (group, workload) in [(TRIVIAL, "trivial"), (YIELD, "yield")] {
+        let median =
+            |id: &str, main_thread| r.ns_per_item(group, Config::of(id, main_thread)).median;
+        for executor in ["smol", "tokio"] {
+            let x = median(&format!("failfast-{executor}"), false)
+                / median(&format!("hand-{executor}"), false);
+            targets.push(Target {
+                what: format!(
+                    "overhead, {workload} job: failfast / hand-written pool, on {executor}, run spawned"
+                ),
+                measured: ratio(x),
+                bound: "≤ 1.00x".into(),
+                met: x <= 1.0,
+            });
+        }
+        let x = median("failfast-tokio", false) / median("joinset-semaphore", false);
+        targets.push(Target {
+            what: format!(
+                "overhead, {workload} job: failfast on tokio / `JoinSet` + `Semaphore`, run spawned"
+            ),
+            measured: ratio(x),
+            bound: "≤ 0.70x".into(),
+            met: x <= 0.7,
+        });
+    }
+    for executor in ["smol", "tokio"] {
+        let id = format!("failfast-{executor}");
+        let x = r.ns_per_item(YIELD, Config::of(&id, true)).median
+            / r.ns_per_item(YIELD, Config::of(&id, false)).median;
+        targets.push(Target {
+            what: format!(
+                "overhead, yield job: failfast on {executor}, run on the caller's thread / run spawned"
+            ),
+            measured: ratio(x),
+            bound: "≤ 1.10x".into(),
+            met: x <= 1.1,
+        });
+    }
+    for (main_thread, bound) in [(false, 1.85), (true, 1.9)] {
+        for id in ["failfast-smol", "failfast-tokio"] {
+            let config = Config::of(id, main_thread);
+            let s = r.speedup(config);
+            targets.push(Target {
+                what: format!("cpu: speedup over sequential, {}", config.label()),
+                measured: ratio(s),
+                bound: format!("≥ {bound:.2}x"),
+                met: s >= bound,
+            });
+        }
+    }
+    for id in ["failfast-inline", "try_for_each_concurrent"] {
+        let config = Config::of(id, false);
+        let s = r.speedup(config);
+        targets.push(Target {
+            what: format!(
+                "cpu: speedup over sequential, {} (one thread)",
+                config.label()
+            ),
+            measured: ratio(s),
+            bound: "~1x (0.85x to 1.15x)".into(),
+            met: (0.85..=1.15).contains(&s),
+        });
+    }
+    for (id, bound_us) in [
+        ("failfast-inline", 10.0),
+        ("failfast-smol", 100.0),
+        ("failfast-tokio", 100.0),
+    ] {
+        let config = Config::of(id, false);
+        let p99 = r.p99(config);
+        targets.push(Target {
+            what: format!("abort latency p99: {}", config.label()),
+            measured: ns(p99),
+            bound: format!("≤ {bound_us} µs"),
+            met: p99 <= bound_us * 1e3,
+        });
+    }
+    let (ours, hand) = (r.p99(inline), r.p99(Config::of("hand-inline", false)));
+    targets.push(Target {
+        what: "abort latency p99: failfast inline / hand-written pool inline".into(),
+        measured: format!("{} ({} / {})", ratio(ours / hand), ns(ours), ns(hand)),
+        bound: "≤ 1.00x".into(),
+        met: ours <= hand,
+    });
+    let (small, large) = r.memory_sizes();
+    for id in ["failfast-inline", "failfast-smol", "failfast-tokio"] {
+        let x = r.peak(id, large) / r.peak(id, small);
+        targets.push(Target {
+            what: format!(
+                "memory: peak with {} items / with {} items, {}",
+                thousands(large),
+                thousands(small),
+                label(id)
+            ),
+            measured: ratio(x),
+            bound: "< 1.10x".into(),
+            met: x < 1.1,
+        });
+    }
+    targets
+}
+
+/// What the run was: where, when, how long.
+struct Run {
+    date: String,
+    nproc: String,
+    rustc: String,
+    elapsed: Option<u64>,
+}
+
+/// How the overhead figures were taken: (items per iteration, iterations per
+/// process, processes), and callgrind's (smaller, larger item count, passes).
+struct Methods {
+    items: u64,
+    iterations: u64,
+    processes: usize,
+    callgrind_items: (u64, u64),
+    passes: u64,
+}
+
+impl Methods {
+    fn of(r: &Results) -> Methods {
+        let first = &r.overhead[0];
+        let number = |v: &Value| v.as_u64().expect("a count");
+        let cg = &r.callgrind[0];
+        Methods {
+            items: number(&first["items"]),
+            iterations: number(&first["iterations"]),
+            processes: first["ns_per_item"].as_array().map_or(0, Vec::len),
+            callgrind_items: (number(&cg["items"][0]), number(&cg["items"][1])),
+            passes: number(&cg["passes"]),
+        }
+    }
+}
+
+fn markdown(r: &Results, targets: &[Target], root: &Path, run: &Run, notes: &str) -> String {
+    let m = Methods::of(r);
+    let (items_n, processes) = (thousands(m.items), m.processes);
+    let (cg1, cg2) = (
+        thousands(m.callgrind_items.0),
+        thousands(m.callgrind_items.1),
+    );
+    let mut md = String::new();
+    let w = &mut md;
+    writeln!(w, "# Benchmarks\n").unwrap();
+    writeln!(
+        w,
+        "Generated by `scripts/bench.sh`, which runs every bench below and rewrites this file \
+         and [docs/benchmarks.svg](docs/benchmarks.svg); only the notes section at the end is \
+         written by hand.\n"
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "**Absolute figures vary between machines (and between runs on a shared machine); \
+         the ratios, measured against peers in the same run, are what to compare.**\n"
+    )
+    .unwrap();
+    writeln!(w, "## Machine and run\n").unwrap();
+    writeln!(w, "| | |\n|---|---|").unwrap();
+    writeln!(w, "| CPU | {} |", cpu_model()).unwrap();
+    writeln!(w, "| `nproc` | {} |", run.nproc).unwrap();
+    writeln!(w, "| rustc | `{}` |", run.rustc).unwrap();
+    writeln!(w, "| date (start of the run) | {} |", run.date).unwrap();
+    writeln!(w, "| failfast | {} |", library_version(root)).unwrap();
+    writeln!(w, "| command | `scripts/bench.sh` |").unwrap();
+    if let Some(secs) = run.elapsed {
+        writeln!(w, "| run time | {} min {} s |", secs / 60, secs % 60).unwrap();
+    }
+    if let (Ok(before), Ok(after)) = (
+        std::env::var("FAILFAST_BENCH_LOAD_BEFORE"),
+        std::env::var("FAILFAST_BENCH_LOAD_AFTER"),
+    ) {
+        writeln!(
+            w,
+            "| load average (1, 5, 15 min) | before: {before}; after: {after} |"
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "Setup, the same for every design: 8 workers (or a concurrency limit of 8), a queue \
+         of 64 where the design has one (1,000 for the memory runs); multi-threaded \
+         executors have 2 threads (a smol `Executor` in an `Arc` run by 2 threads; a tokio \
+         multi-thread runtime with 2 workers). The single-threaded designs (failfast inline, \
+         the hand-written inline pool, the `futures` combinators) run under \
+         `futures::executor::block_on` on the bench's main thread. Each multi-threaded \
+         design runs in two placements. **Run spawned**: the run's own future (failfast's \
+         producer and driver, the hand-written pool's producer, the `JoinSet` loop) is \
+         spawned onto the executor too and the main thread only waits for its end, so the 2 \
+         cores are not shared with a third busy thread. **Run on the caller's thread**: the \
+         run's own future is driven from the bench's main thread, as code that simply \
+         awaits the run does (smol: `futures::executor::block_on(run)`; tokio: \
+         `Runtime::block_on(run)`, as `#[tokio::main]` does), and only the workers (or \
+         tasks) are spawned. failfast discards outputs (`Outputs::Discard`), as the peers \
+         do. The hand-written pool is an `async_channel::bounded` queue, workers, and an \
+         abort flag (`AtomicBool` + `event_listener::Event`, one listener per worker) that \
+         every worker races its job against, the first error closing the channel; on smol \
+         and tokio its workers are spawned, inline its producer and 8 worker futures are \
+         joined in the one future that `block_on` runs (`join(producer, join_all(workers))`). \
+         `JoinSet` + `Semaphore` takes a permit, pulls an item, spawns a task per item, reaps \
+         finished tasks as it goes, and on the first error calls `abort_all` and awaits the \
+         aborted tasks. Sources are `futures::stream::iter` ranges. The code is in \
+         `benches/` (`common/mod.rs` has every design).\n"
+    )
+    .unwrap();
+    writeln!(w, "![benchmarks](docs/benchmarks.svg)\n").unwrap();
+
+    writeln!(w, "## Targets\n").unwrap();
+    writeln!(w, "| target | measured | bound | |\n|---|---:|---:|---|").unwrap();
+    for t in targets {
+        writeln!(
+            w,
+            "| {} | {} | {} | {} |",
+            t.what,
+            t.measured,
+            t.bound,
+            yes(t.met)
+        )
+        .unwrap();
+    }
+    let missed = targets.iter().filter(|t| !t.met).count();
+    writeln!(
+        w,
+        "\n{} of {} targets met in this run. Overhead ratios of wall times are ratios of the \
+         medians over processes (see below); the inline overhead targets use instruction \
+         counts, which do not move with the machine's load, and show the ratio of wall times \
+         beside them. What the profiles show for the misses is in the notes at the end.\n",
+        targets.len() - missed,
+        targets.len()
+    )
+    .unwrap();
+
+    writeln!(w, "## Overhead\n").unwrap();
+    writeln!(
+        w,
+        "Trivial jobs (`async move {{ Ok(x) }}`) and the same with one \
+         `yield_now().await` (futures-lite's, identical on every executor). Two methods:\n\n\
+         - **ns/item, median of {processes} processes** (every column headed ns/item): each \
+         configuration runs in {processes} separate processes, taken in turn (one process \
+         of every configuration, then the next round), each handling {} iterations of \
+         {items_n} items after one warm-up iteration; a cell is the median over the \
+         processes, with the fastest and the slowest process in parentheses. One process of \
+         a multi-threaded design can stay fast or slow for its whole life (depending on \
+         where its threads land on the 2 cores), so a single process, or many samples \
+         taken inside one as criterion does, can be off by a factor of several; a median \
+         over processes is not.\n\
+         - **instructions/item, callgrind** (single-threaded designs only): `valgrind \
+         --tool=callgrind` counts the instructions of the same program with {cg1} and with \
+         {cg2} items ({} passes over the items each: the warm-up and one measured \
+         iteration); the difference divided by the difference in items handled is the cost \
+         per item, with start-up, the idle executors' threads and one-off allocations \
+         cancelled out. Callgrind simulates the CPU, so these counts repeat from run to run \
+         whatever the machine's load. They are not time (no cache misses, no contention \
+         between threads), which is why the multi-threaded designs have none.\n\n\
+         Ratios are this design's figure over failfast's where it runs (inline, or on the \
+         same executor with the same placement): above 1, failfast is cheaper.\n",
+        m.iterations, m.passes
+    )
+    .unwrap();
+    writeln!(w, "### Single-threaded designs\n").unwrap();
+    writeln!(
+        w,
+        "| design | trivial: ns/item | trivial: instructions/item | ratio to failfast (instructions) | yield: ns/item | yield: instructions/item | ratio to failfast (instructions) |\n|---|---:|---:|---:|---:|---:|---:|"
+    )
+    .unwrap();
+    for config in inline_configs() {
+        let mut row = format!("| {} |", config.label());
+        for group in [TRIVIAL, YIELD] {
+            let ir = r.instructions(group, config);
+            let vs = if config.is_failfast() {
+                String::new()
+            } else {
+                ratio(ir / r.instructions(group, config.failfast()))
+            };
+            write!(
+                row,
+                " {} | {ir:.0} | {vs} |",
+                r.ns_per_item(group, config).cell()
+            )
+            .unwrap();
+        }
+        writeln!(w, "{row}").unwrap();
+    }
+    writeln!(w, "\n### Multi-threaded designs\n").unwrap();
+    writeln!(
+        w,
+        "| design | trivial: ns/item | ratio to failfast | yield: ns/item | ratio to failfast | yield: caller's thread / run spawned |\n|---|---:|---:|---:|---:|---:|"
+    )
+    .unwrap();
+    for config in threaded_configs() {
+        let mut row = format!("| {} |", config.label());
+        for group in [TRIVIAL, YIELD] {
+            let ns = r.ns_per_item(group, config);
+            let vs = if config.is_failfast() {
+                String::new()
+            } else {
+                ratio(ns.median / r.ns_per_item(group, config.failfast()).median)
+            };
+            write!(row, " {} | {vs} |", ns.cell()).unwrap();
+        }
+        let placement = if config.main_thread {
+            let spawned = Config {
+                main_thread: false,
+                ..config
+            };
+            ratio(r.ns_per_item(YIELD, config).median / r.ns_per_item(YIELD, spawned).median)
+        } else {
+            String::new()
+        };
+        writeln!(w, "{row} {placement} |").unwrap();
+    }
+    writeln!(w).unwrap();
+
+    writeln!(w, "## CPU-bound jobs\n").unwrap();
+    let cpu_info = r.inputs.harness("cpu.json");
+    let jobs = cpu_info["jobs"].as_f64().unwrap_or(0.0);
+    writeln!(
+        w,
+        "{} jobs that each burn about {} µs of CPU (a deterministic mixing loop of {} \
+         rounds, calibrated at start-up), on a machine with {} cores. Median wall time \
+         per run (criterion, 10 samples, flat sampling) and speedup over a plain sequential \
+         loop over the same jobs, in the same process. The multi-threaded designs run in \
+         both placements: with the run on the caller's thread, the main thread is a third \
+         thread competing for the 2 cores whenever the run's own future has work.\n",
+        thousands(jobs as u64),
+        cpu_info["target_ns"].as_f64().unwrap_or(0.0) / 1e3,
+        cpu_info["rounds"],
+        run.nproc
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "| design | wall time | per job | speedup |\n|---|---:|---:|---:|"
+    )
+    .unwrap();
+    let sequential = r.cpu("sequential");
+    writeln!(
+        w,
+        "| {} | {} | {} | 1.00x |",
+        label("sequential"),
+        ns(sequential * jobs),
+        ns(sequential)
+    )
+    .unwrap();
+    for config in all_configs() {
+        let per_job = r.cpu(&config.id());
+        writeln!(
+            w,
+            "| {} | {} | {} | {} |",
+            config.label(),
+            ns(per_job * jobs),
+            ns(per_job),
+            ratio(sequential / per_job)
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+
+    writeln!(w, "## Abort latency\n").unwrap();
+    let runs = r.abort(Config::of("failfast-inline", false))["runs"]
+        .as_u64()
+        .unwrap_or(0);
+    writeln!(
+        w,
+        "An endless producer; jobs sleep 10 s (smol's `Timer` for the `block_on` and smol \
+         designs, tokio's `sleep` for the tokio ones). Once the pipeline is full (every \
+         worker busy, the queue full, the producer blocked on its next send; for the designs \
+         without a queue, 8 jobs in flight), job 0 stamps the time and returns `Err`; the \
+         latency runs from that stamp to the run's future returning, stamped where that \
+         future runs (the main thread for the `block_on` designs, an executor thread for the \
+         multi-threaded ones, whose run is spawned), so it does not include waking the \
+         bench's main thread. {runs} measured runs per design after 20 warm-up runs. Every \
+         run checks that the producer was released (its `send` refused; for the designs \
+         without a producer, the source dropped) and that no job future was left alive when \
+         the run returned (drop guards); the last two columns count the runs that passed. \
+         The `JoinSet` loop awaits the aborted tasks before returning, so none is left \
+         running either; the `futures` combinators drop theirs when they return.\n"
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "| design | min | median | p99 | max | producer released | no job left |\n|---|---:|---:|---:|---:|---:|---:|"
+    )
+    .unwrap();
+    for config in default_configs() {
+        let a = r.abort(config);
+        let f = |key: &str| ns(a[key].as_f64().unwrap_or(f64::NAN));
+        writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {}/{runs} | {}/{runs} |",
+            config.label(),
+            f("min_ns"),
+            f("median_ns"),
+            f("p99_ns"),
+            f("max_ns"),
+            a["released"],
+            a["no_job_left"]
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+
+    writeln!(w, "## Memory\n").unwrap();
+    let (small, large) = r.memory_sizes();
+    let (small_n, large_n) = (thousands(small), thousands(large));
+    writeln!(
+        w,
+        "Peak resident memory (`VmHWM` from `/proc/self/status`), each configuration in a \
+         child process of its own, with a source of {small_n} and of {large_n} items, queue \
+         1,000, 8 workers, the yield job. The baseline is a child that starts the same \
+         executors and runs nothing. The one-task-per-item design spawns every item's task \
+         on tokio up front (each waits for one of 8 semaphore permits) and then joins them.\n"
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "| design | {small_n} items | {large_n} items | ratio |\n|---|---:|---:|---:|"
+    )
+    .unwrap();
+    let baseline = r
+        .memory
+        .iter()
+        .find(|m| m["config"] == "baseline")
+        .and_then(|m| m["peak_kb"].as_f64());
+    if let Some(kb) = baseline {
+        writeln!(w, "| {} | {} | | |", label("baseline"), mib(kb)).unwrap();
+    }
+    for id in MEMORY_ROWS {
+        let (a, b) = (r.peak(id, small), r.peak(id, large));
+        writeln!(
+            w,
+            "| {} | {} | {} | {} |",
+            label(id),
+            mib(a),
+            mib(b),
+            ratio(b / a)
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+
+    writeln!(w, "## Regenerating\n").unwrap();
+    writeln!(
+        w,
+        "```sh\nscripts/bench.sh\n```\n\nIt builds the benches and runs, each step's output \
+         in `target/failfast-bench/<step>.log`: `overhead -- --processes` (the overhead \
+         bench's processes mode; per-process figures in \
+         `target/failfast-bench/overhead.json`), `valgrind --tool=callgrind` on the overhead \
+         bench's profile mode for the single-threaded designs (`callgrind.json`, and the \
+         callgrind profiles in `target/failfast-bench/callgrind/`), `cpu` (criterion; HTML \
+         reports in `target/criterion/report/index.html`), `abort` and `memory` (custom \
+         harnesses, results in `target/failfast-bench/`), then `report`, which writes this \
+         file and the chart, and refuses results older than the run. It needs `valgrind` \
+         and `jq`, and takes about 5 minutes on 2 cores. Knobs: `FAILFAST_BENCH_ITEMS` \
+         (items per overhead iteration, default 100,000), `FAILFAST_BENCH_PROCESSES` \
+         (processes per overhead configuration, default 5), `FAILFAST_BENCH_PROCESS_ITERS` \
+         (measured iterations per process, default 10), `FAILFAST_BENCH_CALLGRIND_ITEMS` \
+         (the two item counts under callgrind, default `10000,30000`), \
+         `FAILFAST_BENCH_ABORT_RUNS` (runs per design, at least 200), \
+         `FAILFAST_BENCH_MEMORY_ITEMS` (comma-separated source lengths), \
+         `FAILFAST_BENCH_ABORT_PEERS` (some designs only, for profiling; leaves the results \
+         alone). `cargo bench --bench overhead` alone runs every overhead configuration \
+         under criterion instead (one process; HTML reports). To profile one overhead \
+         configuration: `scripts/profile.sh overhead-yield/failfast-inline \
+         [perf|callgrind|all]` (CPU time, context switches and top symbols per item with \
+         perf; instructions per item by function with callgrind; built with line tables in \
+         `target/profile`); the ids are those of the benches, e.g. `hand-inline` or \
+         `failfast-tokio-main-thread`.\n"
+    )
+    .unwrap();
+    writeln!(w, "## Notes\n").unwrap();
+    writeln!(w, "{notes}").unwrap();
+    md
+}
+
+/// The memory bench's configurations shown, besides the baseline.
+const MEMORY_ROWS: [&str; 4] = [
+    "failfast-inline",
+    "failfast-smol",
+    "failfast-tokio",
+    "task-per-item",
+];
+
+/// A bar: its value, its text, and optionally a range drawn as a whisker
+/// (the fastest and slowest process).
+struct Bar {
+    value: f64,
+    text: String,
+    range: Option<(f64, f64)>,
+}
+
+impl Bar {
+    fn new(value: f64, text: String) -> Bar {
+        Bar {
+            value,
+            text,
+            range: None,
+        }
+    }
+
+    /// A median over processes, with its range.
+    fn spread(s: Spread) -> Bar {
+        Bar {
+            value: s.median,
+            text: format!("{:.0} ns", s.median),
+            range: Some((s.min, s.max)),
+        }
+    }
+}
+
+/// A horizontal bar chart panel: rows of (label, bars).
 struct Panel {
     title: String,
     unit: String,
     log: bool,
     series: Vec<(String, &'static str)>, // (name, colour)
-    rows: Vec<(String, Vec<(f64, String)>)>,
+    rows: Vec<(String, Vec<Bar>)>,
     /// Dashed vertical lines: targets, references.
     marks: Vec<(f64, String)>,
 }
 
-const SVG_WIDTH: f64 = 960.0;
-const LABEL_WIDTH: f64 = 330.0;
+const SVG_WIDTH: f64 = 1000.0;
+const LABEL_WIDTH: f64 = 370.0;
 const BAR_HEIGHT: f64 = 13.0;
 const ROW_GAP: f64 = 8.0;
 
@@ -216,7 +1018,9 @@ impl Panel {
         let values = self
             .rows
             .iter()
-            .flat_map(|(_, bars)| bars.iter().map(|b| b.0));
+            .flat_map(|(_, bars)| bars.iter())
+            .flat_map(|b| [Some(b.value), b.range.map(|r| r.0), b.range.map(|r| r.1)])
+            .flatten();
         let marks = self.marks.iter().map(|m| m.0);
         let max = values.clone().chain(marks.clone()).fold(f64::MIN, f64::max);
         let min = values
@@ -254,7 +1058,7 @@ impl Panel {
             top + 20.0,
             escape(&self.title),
             SVG_WIDTH - 10.0,
-            top + 20.0,
+            top + 38.0,
             escape(&self.unit),
             scale
         )
@@ -301,13 +1105,24 @@ impl Panel {
             .unwrap();
         }
         for (value, text) in &self.marks {
+            // A label goes left of its line when another mark is close on
+            // its right.
+            let crowded = self
+                .marks
+                .iter()
+                .any(|(other, _)| x(*other) > x(*value) && x(*other) - x(*value) < 80.0);
+            let (text_x, anchor) = if crowded {
+                (x(*value) - 3.0, "end")
+            } else {
+                (x(*value) + 3.0, "start")
+            };
             writeln!(
                 svg,
-                r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#333" stroke-dasharray="4 3"/><text x="{3:.1}" y="{4}" font-size="9" fill="#333">{5}</text>"##,
+                r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#333" stroke-dasharray="4 3"/><text x="{3:.1}" y="{4}" font-size="9" fill="#333" text-anchor="{anchor}">{5}</text>"##,
                 x(*value),
                 y - 8.0,
                 plot_bottom,
-                x(*value) + 3.0,
+                text_x,
                 y - 1.0,
                 escape(text)
             )
@@ -323,18 +1138,39 @@ impl Panel {
                 escape(row_label)
             )
             .unwrap();
-            for (i, (value, text)) in bars.iter().enumerate() {
+            for (i, bar) in bars.iter().enumerate() {
                 let colour = self.series[i].1;
                 let bar_y = y + BAR_HEIGHT * i as f64;
-                let end = x(*value);
+                let end = x(bar.value);
                 writeln!(
                     svg,
-                    r#"<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{:.1}" height="{}" fill="{colour}"/><text x="{:.1}" y="{}" font-size="10">{}</text>"#,
+                    r#"<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{:.1}" height="{}" fill="{colour}"/>"#,
                     (end - LABEL_WIDTH).max(1.0),
                     BAR_HEIGHT - 2.0,
-                    end + 4.0,
+                )
+                .unwrap();
+                let mut text_x = end;
+                if let Some((lo, hi)) = bar.range {
+                    let (mid, top, bottom) = (
+                        bar_y + (BAR_HEIGHT - 2.0) / 2.0,
+                        bar_y + 2.0,
+                        bar_y + BAR_HEIGHT - 4.0,
+                    );
+                    writeln!(
+                        svg,
+                        r##"<path d="M{0:.1} {top}V{bottom}M{0:.1} {mid}H{1:.1}M{1:.1} {top}V{bottom}" stroke="#222" fill="none"/>"##,
+                        x(lo),
+                        x(hi)
+                    )
+                    .unwrap();
+                    text_x = text_x.max(x(hi));
+                }
+                writeln!(
+                    svg,
+                    r#"<text x="{:.1}" y="{}" font-size="10">{}</text>"#,
+                    text_x + 4.0,
                     bar_y + BAR_HEIGHT - 3.0,
-                    escape(text)
+                    escape(&bar.text)
                 )
                 .unwrap();
             }
@@ -379,6 +1215,128 @@ fn svg(panels: &[Panel], subtitle: &str) -> String {
     svg
 }
 
+/// The chart's panels.
+fn panels(r: &Results, nproc: &str) -> Vec<Panel> {
+    let m = Methods::of(r);
+    let overhead_series = || {
+        vec![
+            ("trivial job".to_owned(), "#4c78a8"),
+            ("with one yield".to_owned(), "#f58518"),
+        ]
+    };
+    let mut panels = vec![
+        Panel {
+            title: format!(
+                "Overhead per item: median of {} processes (whiskers: the fastest and slowest)",
+                m.processes
+            ),
+            unit: "ns per item, lower is better".into(),
+            log: true,
+            series: overhead_series(),
+            rows: all_configs()
+                .into_iter()
+                .map(|c| {
+                    let bars = [TRIVIAL, YIELD]
+                        .iter()
+                        .map(|g| Bar::spread(r.ns_per_item(g, c)))
+                        .collect();
+                    (c.label(), bars)
+                })
+                .collect(),
+            marks: vec![],
+        },
+        Panel {
+            title: "Instructions per item, single-threaded designs (callgrind)".into(),
+            unit: "instructions per item, lower is better".into(),
+            log: false,
+            series: overhead_series(),
+            rows: inline_configs()
+                .into_iter()
+                .map(|c| {
+                    let bars = [TRIVIAL, YIELD]
+                        .iter()
+                        .map(|g| {
+                            let ir = r.instructions(g, c);
+                            Bar::new(ir, format!("{ir:.0}"))
+                        })
+                        .collect();
+                    (c.label(), bars)
+                })
+                .collect(),
+            marks: vec![],
+        },
+        Panel {
+            title: format!("CPU-bound: speedup over a sequential loop ({nproc} cores)"),
+            unit: "speedup, higher is better".into(),
+            log: false,
+            series: vec![("speedup".into(), "#54a24b")],
+            marks: vec![
+                (1.85, "target 1.85x (run spawned)".into()),
+                (1.9, "1.9x (caller's thread)".into()),
+            ],
+            rows: all_configs()
+                .into_iter()
+                .map(|c| {
+                    let s = r.speedup(c);
+                    (c.label(), vec![Bar::new(s, format!("{s:.2}x"))])
+                })
+                .collect(),
+        },
+    ];
+    let runs = r.abort(Config::of("failfast-inline", false))["runs"]
+        .as_u64()
+        .unwrap_or(0);
+    panels.push(Panel {
+        title: format!("Abort latency, from the job's Err to the run returning ({runs} runs)"),
+        unit: "ns, lower is better".into(),
+        log: true,
+        series: vec![("median".into(), "#4c78a8"), ("p99".into(), "#e45756")],
+        rows: default_configs()
+            .into_iter()
+            .map(|c| {
+                let a = r.abort(c);
+                let bars = ["median_ns", "p99_ns"]
+                    .iter()
+                    .map(|key| {
+                        let v = a[*key].as_f64().unwrap_or(0.0);
+                        Bar::new(v, ns(v))
+                    })
+                    .collect();
+                (c.label(), bars)
+            })
+            .collect(),
+        marks: vec![
+            (10e3, "inline target 10 µs".into()),
+            (100e3, "spawned target 100 µs".into()),
+        ],
+    });
+    let (small, large) = r.memory_sizes();
+    panels.push(Panel {
+        title: "Peak resident memory by source length".into(),
+        unit: "MiB, lower is better".into(),
+        log: true,
+        series: vec![
+            (format!("{} items", thousands(small)), "#72b7b2"),
+            (format!("{} items", thousands(large)), "#b279a2"),
+        ],
+        marks: vec![],
+        rows: MEMORY_ROWS
+            .iter()
+            .map(|id| {
+                let bars = [small, large]
+                    .iter()
+                    .map(|n| {
+                        let m = r.peak(id, *n) / 1024.0;
+                        Bar::new(m, format!("{m:.1} MiB"))
+                    })
+                    .collect();
+                (label(id), bars)
+            })
+            .collect(),
+    });
+    panels
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--write") {
         println!("report: nothing to do (scripts/bench.sh runs this with --write)");
@@ -392,154 +1350,18 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
-    let inputs = Inputs { target, since };
-    let elapsed: Option<u64> = std::env::var("FAILFAST_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok());
-
-    // Overhead, ns per item.
-    let trivial: Vec<f64> = PEERS
-        .iter()
-        .map(|(id, _)| inputs.criterion("overhead-trivial", id))
-        .collect();
-    let yielding: Vec<f64> = PEERS
-        .iter()
-        .map(|(id, _)| inputs.criterion("overhead-yield", id))
-        .collect();
-    let items = {
-        let path = inputs
-            .target
-            .join("criterion/overhead-trivial/failfast-inline/new/benchmark.json");
-        inputs.read(&path)["throughput"]["Elements"]
-            .as_u64()
-            .unwrap_or(0)
+    let results = Results::load(Inputs { target, since });
+    let run = Run {
+        date: std::env::var("FAILFAST_BENCH_DATE")
+            .unwrap_or_else(|_| command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])),
+        nproc: command_output("nproc", &[]),
+        rustc: command_output("rustc", &["--version"]),
+        elapsed: std::env::var("FAILFAST_BENCH_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok()),
     };
-    let items_n = thousands(items);
-    let at = |id: &str| PEERS.iter().position(|(p, _)| *p == id).expect("a peer");
+    let targets = targets(&results);
 
-    // CPU: ns per job; speedup over the sequential loop.
-    let sequential = inputs.criterion("cpu", "sequential");
-    let cpu: Vec<f64> = PEERS
-        .iter()
-        .map(|(id, _)| inputs.criterion("cpu", id))
-        .collect();
-    let cpu_info = inputs.harness("cpu.json");
-    let jobs = cpu_info["jobs"].as_f64().unwrap_or(0.0);
-    let jobs_n = thousands(jobs as u64);
-    let speedup = |i: usize| sequential / cpu[i];
-
-    // Abort latency and memory.
-    let abort = inputs.harness("abort.json");
-    let abort = abort.as_array().expect("a list");
-    let abort_of = |id: &str| {
-        abort
-            .iter()
-            .find(|a| a["peer"] == id)
-            .unwrap_or_else(|| panic!("abort latency of {id}"))
-    };
-    let memory = inputs.harness("memory.json");
-    let memory = memory.as_array().expect("a list");
-    let mut sizes: Vec<u64> = memory
-        .iter()
-        .filter_map(|m| m["items"].as_u64())
-        .filter(|n| *n > 0)
-        .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let (small, large) = (sizes[0], *sizes.last().expect("sizes"));
-    let (small_n, large_n) = (thousands(small), thousands(large));
-    let peak = |config: &str, n: u64| {
-        memory
-            .iter()
-            .find(|m| m["config"] == config && m["items"].as_u64() == Some(n))
-            .and_then(|m| m["peak_kb"].as_f64())
-            .unwrap_or_else(|| panic!("peak of {config} with {n} items"))
-    };
-
-    // The targets.
-    let mut targets = Vec::new();
-    let r = yielding[at("failfast-inline")] / yielding[at("try_for_each_concurrent")];
-    targets.push(Target {
-        what: "overhead, yield job: failfast inline / `try_for_each_concurrent`".into(),
-        measured: ratio(r),
-        bound: "≤ 1.30x".into(),
-        met: r <= 1.3,
-    });
-    for (workload, values) in [("trivial", &trivial), ("yield", &yielding)] {
-        for (ours, hand) in [
-            ("failfast-smol", "hand-smol"),
-            ("failfast-tokio", "hand-tokio"),
-        ] {
-            let r = values[at(ours)] / values[at(hand)];
-            let executor = if ours.ends_with("smol") {
-                "smol"
-            } else {
-                "tokio"
-            };
-            targets.push(Target {
-                what: format!(
-                    "overhead, {workload} job: failfast spawned / hand-written pool, on {executor}"
-                ),
-                measured: ratio(r),
-                bound: "≤ 1.00x".into(),
-                met: r <= 1.0,
-            });
-        }
-        let r = values[at("failfast-tokio")] / values[at("joinset-semaphore")];
-        targets.push(Target {
-            what: format!(
-                "overhead, {workload} job: failfast spawned on tokio / `JoinSet` + `Semaphore`"
-            ),
-            measured: ratio(r),
-            bound: "≤ 0.70x".into(),
-            met: r <= 0.7,
-        });
-    }
-    for id in ["failfast-smol", "failfast-tokio"] {
-        let s = speedup(at(id));
-        targets.push(Target {
-            what: format!("cpu: speedup of {} over sequential", label(id)),
-            measured: ratio(s),
-            bound: "≥ 1.85x".into(),
-            met: s >= 1.85,
-        });
-    }
-    for id in ["failfast-inline", "try_for_each_concurrent"] {
-        let s = speedup(at(id));
-        targets.push(Target {
-            what: format!("cpu: speedup of {} (one thread)", label(id)),
-            measured: ratio(s),
-            bound: "~1x (0.85x to 1.15x)".into(),
-            met: (0.85..=1.15).contains(&s),
-        });
-    }
-    for (id, bound_us) in [
-        ("failfast-inline", 10.0),
-        ("failfast-smol", 100.0),
-        ("failfast-tokio", 100.0),
-    ] {
-        let p99 = abort_of(id)["p99_ns"].as_f64().expect("p99");
-        targets.push(Target {
-            what: format!("abort latency p99: {}", label(id)),
-            measured: ns(p99),
-            bound: format!("≤ {bound_us} µs"),
-            met: p99 <= bound_us * 1e3,
-        });
-    }
-    for id in ["failfast-inline", "failfast-smol", "failfast-tokio"] {
-        let r = peak(id, large) / peak(id, small);
-        targets.push(Target {
-            what: format!(
-                "memory: peak with {large_n} items / with {small_n} items, {}",
-                label(id)
-            ),
-            measured: ratio(r),
-            bound: "< 1.10x".into(),
-            met: r < 1.1,
-        });
-    }
-
-    // BENCHMARKS.md
     let md_path = root.join("BENCHMARKS.md");
     let notes = fs::read_to_string(&md_path)
         .ok()
@@ -553,390 +1375,21 @@ fn main() {
                 "{NOTES_START}\n_No notes yet: profiles of missed targets go here._\n{NOTES_END}"
             )
         });
-    let date = std::env::var("FAILFAST_BENCH_DATE")
-        .unwrap_or_else(|_| command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
-    let nproc = command_output("nproc", &[]);
-    let rustc = command_output("rustc", &["--version"]);
-    let mut md = String::new();
-    let w = &mut md;
-    writeln!(w, "# Benchmarks\n").unwrap();
-    writeln!(
-        w,
-        "Generated by `scripts/bench.sh`, which runs every bench below and rewrites this file \
-         and [docs/benchmarks.svg](docs/benchmarks.svg); only the notes section at the end is \
-         written by hand.\n"
-    )
-    .unwrap();
-    writeln!(
-        w,
-        "**Absolute figures vary between machines (and between runs on a shared machine); \
-         the ratios, measured against peers in the same run, are what to compare.**\n"
-    )
-    .unwrap();
-    writeln!(w, "## Machine and run\n").unwrap();
-    writeln!(w, "| | |\n|---|---|").unwrap();
-    writeln!(w, "| CPU | {} |", cpu_model()).unwrap();
-    writeln!(w, "| `nproc` | {nproc} |").unwrap();
-    writeln!(w, "| rustc | `{rustc}` |").unwrap();
-    writeln!(w, "| date (start of the run) | {date} |").unwrap();
-    writeln!(w, "| failfast | {} |", library_version(root)).unwrap();
-    writeln!(w, "| command | `scripts/bench.sh` |").unwrap();
-    if let Some(secs) = elapsed {
-        writeln!(w, "| run time | {} min {} s |", secs / 60, secs % 60).unwrap();
-    }
-    if let (Ok(before), Ok(after)) = (
-        std::env::var("FAILFAST_BENCH_LOAD_BEFORE"),
-        std::env::var("FAILFAST_BENCH_LOAD_AFTER"),
-    ) {
-        writeln!(
-            w,
-            "| load average (1, 5, 15 min) | before: {before}; after: {after} |"
-        )
-        .unwrap();
-    }
-    writeln!(w).unwrap();
-    writeln!(
-        w,
-        "Setup, the same for every design: 8 workers (or a concurrency limit of 8), a queue \
-         of 64 where the design has one (1,000 for the memory runs); multi-threaded \
-         executors have 2 threads (a smol `Executor` in an `Arc` run by 2 threads; a tokio \
-         multi-thread runtime with 2 workers). The single-threaded designs (failfast inline, \
-         the `futures` combinators) run under `futures::executor::block_on` on the bench's \
-         main thread. The multi-threaded designs run entirely on their executor: the run's \
-         own future (failfast's producer and driver, the hand-written pool's producer, the \
-         `JoinSet` loop) is spawned there too and the main thread only waits for its end, so \
-         the 2 cores are not shared with a third busy thread (the CPU table shows what \
-         driving the run from the main thread costs). failfast discards outputs \
-         (`Outputs::Discard`), as the peers do. The hand-written pool is an \
-         `async_channel::bounded` queue, spawned workers, and an abort flag (`AtomicBool` + \
-         `event_listener::Event`, one listener per worker) that every worker races its job \
-         against; `JoinSet` + `Semaphore` takes a permit, pulls an item, spawns a task per \
-         item, reaps finished tasks as it goes, and on the first error calls `abort_all` and \
-         awaits the aborted tasks. Sources are `futures::stream::iter` ranges. The code is \
-         in `benches/` (`common/mod.rs` has every design).\n"
-    )
-    .unwrap();
-    writeln!(w, "![benchmarks](docs/benchmarks.svg)\n").unwrap();
-
-    writeln!(w, "## Targets\n").unwrap();
-    writeln!(w, "| target | measured | bound | |\n|---|---:|---:|---|").unwrap();
-    for t in &targets {
-        writeln!(
-            w,
-            "| {} | {} | {} | {} |",
-            t.what,
-            t.measured,
-            t.bound,
-            yes(t.met)
-        )
-        .unwrap();
-    }
-    let missed = targets.iter().filter(|t| !t.met).count();
-    writeln!(
-        w,
-        "\n{} of {} targets met in this run. What the profiles show for the misses is in \
-         the notes at the end.\n",
-        targets.len() - missed,
-        targets.len()
-    )
-    .unwrap();
-
-    writeln!(w, "## Overhead\n").unwrap();
-    writeln!(
-        w,
-        "Trivial jobs (`async move {{ Ok(x) }}`) and the same with one \
-         `yield_now().await` (futures-lite's, identical on every executor). The brief's \
-         figure is 1,000,000 jobs; to keep criterion's sampling affordable each iteration \
-         handles {items_n} items, with throughput set in elements so the figure is the median \
-         time **per item** (criterion, 10 samples). Ratios are this design's time over \
-         failfast's in the same column: above 1, failfast is faster.\n"
-    )
-    .unwrap();
-    writeln!(
-        w,
-        "| design | trivial: ns/item | ratio to failfast | yield: ns/item | ratio to failfast |\n|---|---:|---:|---:|---:|"
-    )
-    .unwrap();
-    for (i, (id, name)) in PEERS.iter().enumerate() {
-        let ours = if *id == "failfast-smol" || *id == "hand-smol" {
-            at("failfast-smol")
-        } else if id.ends_with("tokio") || *id == "joinset-semaphore" {
-            at("failfast-tokio")
-        } else {
-            at("failfast-inline")
-        };
-        let reference = |v: &[f64]| {
-            if id.starts_with("failfast") {
-                "".to_owned()
-            } else {
-                format!("{} {}", ratio(v[i] / v[ours]), PEERS[ours].0)
-            }
-        };
-        writeln!(
-            w,
-            "| {name} | {:.0} | {} | {:.0} | {} |",
-            trivial[i],
-            reference(&trivial),
-            yielding[i],
-            reference(&yielding)
-        )
-        .unwrap();
-    }
-    writeln!(
-        w,
-        "\nEach peer is compared with the failfast mode that runs where it does: the \
-         `block_on` designs with inline, the smol pool with failfast on smol, the tokio \
-         designs with failfast on tokio.\n"
-    )
-    .unwrap();
-
-    writeln!(w, "## CPU-bound jobs\n").unwrap();
-    writeln!(
-        w,
-        "{jobs_n} jobs that each burn about {} µs of CPU (a deterministic mixing loop of {} \
-         rounds, calibrated at start-up), on a machine with {nproc} cores. Median wall time \
-         per run (criterion, 10 samples, flat sampling) and speedup over a plain sequential \
-         loop over the same jobs.\n",
-        cpu_info["target_ns"].as_f64().unwrap_or(0.0) / 1e3,
-        cpu_info["rounds"]
-    )
-    .unwrap();
-    writeln!(
-        w,
-        "| design | wall time | per job | speedup |\n|---|---:|---:|---:|"
-    )
-    .unwrap();
-    writeln!(
-        w,
-        "| {} | {} | {} | 1.00x |",
-        label("sequential"),
-        ns(sequential * jobs),
-        ns(sequential)
-    )
-    .unwrap();
-    for (i, (_, name)) in PEERS.iter().enumerate() {
-        writeln!(
-            w,
-            "| {name} | {} | {} | {} |",
-            ns(cpu[i] * jobs),
-            ns(cpu[i]),
-            ratio(speedup(i))
-        )
-        .unwrap();
-    }
-    let reference = "failfast-smol-main-thread";
-    let main_thread = inputs.criterion("cpu", reference);
-    writeln!(
-        w,
-        "| {} | {} | {} | {} |",
-        label(reference),
-        ns(main_thread * jobs),
-        ns(main_thread),
-        ratio(sequential / main_thread)
-    )
-    .unwrap();
-    writeln!(w).unwrap();
-
-    writeln!(w, "## Abort latency\n").unwrap();
-    let runs = abort_of("failfast-inline")["runs"].as_u64().unwrap_or(0);
-    writeln!(
-        w,
-        "An endless producer; jobs sleep 10 s (smol's `Timer` for the `block_on` and smol \
-         designs, tokio's `sleep` for the tokio ones). Once the pipeline is full (every \
-         worker busy, the queue full, the producer blocked on its next send; for the designs \
-         without a queue, 8 jobs in flight), job 0 stamps the time and returns `Err`; the \
-         latency runs from that stamp to the run's future returning, stamped where that \
-         future runs (the main thread for the `block_on` designs, an executor thread for the \
-         spawned ones, whose run is spawned too), so it does not include waking the bench's \
-         main thread. {runs} measured runs per design after 20 warm-up runs. Every run checks \
-         that the producer was released (its `send` refused; for the designs without a \
-         producer, the source dropped) and that no job future was left alive when the run \
-         returned (drop guards); the last two columns count the runs that passed. The \
-         `JoinSet` loop awaits the aborted tasks before returning, so none is left running \
-         either; the `futures` combinators drop theirs when they return.\n"
-    )
-    .unwrap();
-    writeln!(
-        w,
-        "| design | min | median | p99 | max | producer released | no job left |\n|---|---:|---:|---:|---:|---:|---:|"
-    )
-    .unwrap();
-    for (id, name) in PEERS {
-        let a = abort_of(id);
-        let f = |key: &str| ns(a[key].as_f64().unwrap_or(f64::NAN));
-        writeln!(
-            w,
-            "| {name} | {} | {} | {} | {} | {}/{runs} | {}/{runs} |",
-            f("min_ns"),
-            f("median_ns"),
-            f("p99_ns"),
-            f("max_ns"),
-            a["released"],
-            a["no_job_left"]
-        )
-        .unwrap();
-    }
-    writeln!(w).unwrap();
-
-    writeln!(w, "## Memory\n").unwrap();
-    writeln!(
-        w,
-        "Peak resident memory (`VmHWM` from `/proc/self/status`), each configuration in a \
-         child process of its own, with a source of {small_n} and of {large_n} items, queue \
-         1,000, 8 workers, the yield job. The baseline is a child that starts the same \
-         executors and runs nothing. The one-task-per-item design spawns every item's task \
-         on tokio up front (each waits for one of 8 semaphore permits) and then joins them.\n"
-    )
-    .unwrap();
-    writeln!(
-        w,
-        "| design | {small_n} items | {large_n} items | ratio |\n|---|---:|---:|---:|"
-    )
-    .unwrap();
-    let baseline = memory
-        .iter()
-        .find(|m| m["config"] == "baseline")
-        .and_then(|m| m["peak_kb"].as_f64());
-    if let Some(kb) = baseline {
-        writeln!(w, "| {} | {} | | |", label("baseline"), mib(kb)).unwrap();
-    }
-    for id in [
-        "failfast-inline",
-        "failfast-smol",
-        "failfast-tokio",
-        "task-per-item",
-    ] {
-        let (a, b) = (peak(id, small), peak(id, large));
-        writeln!(
-            w,
-            "| {} | {} | {} | {} |",
-            label(id),
-            mib(a),
-            mib(b),
-            ratio(b / a)
-        )
-        .unwrap();
-    }
-    writeln!(w).unwrap();
-
-    writeln!(w, "## Regenerating\n").unwrap();
-    writeln!(
-        w,
-        "```sh\nscripts/bench.sh\n```\n\nIt builds the benches, runs `cargo bench \
-         --all-features` for `overhead`, `cpu` (criterion; HTML reports in \
-         `target/criterion/report/index.html`), `abort` and `memory` (custom harnesses, \
-         results in `target/failfast-bench/`), then `report`, which writes this file and \
-         the chart. Knobs: `FAILFAST_BENCH_ITEMS` (items per overhead iteration), \
-         `FAILFAST_BENCH_ABORT_RUNS` (runs per design, at least 200), \
-         `FAILFAST_BENCH_MEMORY_ITEMS` (comma-separated source lengths), \
-         `FAILFAST_BENCH_ABORT_PEERS` (some designs only, for profiling; leaves the results \
-         alone). To profile one overhead configuration: `scripts/profile.sh \
-         overhead-yield/failfast-inline [perf|callgrind|all]` (CPU time, context switches \
-         and top symbols per item with perf; instructions per item by function with \
-         callgrind; built with line tables in `target/profile`).\n"
-    )
-    .unwrap();
-    writeln!(w, "## Notes\n").unwrap();
-    writeln!(w, "{notes}").unwrap();
+    let md = markdown(&results, &targets, root, &run, &notes);
     fs::write(&md_path, md).expect("write BENCHMARKS.md");
 
-    // The chart.
-    let peers_rows = |values: &[&[f64]], text: &dyn Fn(f64) -> String| {
-        PEERS
-            .iter()
-            .enumerate()
-            .map(|(i, (_, name))| {
-                let bars = values.iter().map(|v| (v[i], text(v[i]))).collect();
-                ((*name).to_owned(), bars)
-            })
-            .collect()
-    };
-    let ns_text = |v: f64| format!("{v:.0} ns");
-    let mut panels = vec![
-        Panel {
-            title: format!(
-                "Overhead per item ({} items per iteration, median)",
-                thousands(items)
-            ),
-            unit: "ns per item, lower is better".into(),
-            log: true,
-            series: vec![
-                ("trivial job".into(), "#4c78a8"),
-                ("with one yield".into(), "#f58518"),
-            ],
-            rows: peers_rows(&[&trivial, &yielding], &ns_text),
-            marks: vec![],
-        },
-        Panel {
-            title: format!("CPU-bound: speedup over a sequential loop ({nproc} cores)"),
-            unit: "speedup, higher is better".into(),
-            log: false,
-            series: vec![("speedup".into(), "#54a24b")],
-            marks: vec![(1.85, "target 1.85x".into())],
-            rows: PEERS
-                .iter()
-                .enumerate()
-                .map(|(i, (_, name))| {
-                    let s = speedup(i);
-                    ((*name).to_owned(), vec![(s, format!("{s:.2}x"))])
-                })
-                .collect(),
-        },
-    ];
-    let medians: Vec<f64> = PEERS
-        .iter()
-        .map(|(id, _)| abort_of(id)["median_ns"].as_f64().unwrap_or(0.0))
-        .collect();
-    let p99s: Vec<f64> = PEERS
-        .iter()
-        .map(|(id, _)| abort_of(id)["p99_ns"].as_f64().unwrap_or(0.0))
-        .collect();
-    panels.push(Panel {
-        title: format!("Abort latency, from the job's Err to the run returning ({runs} runs)"),
-        unit: "ns, lower is better".into(),
-        log: true,
-        series: vec![("median".into(), "#4c78a8"), ("p99".into(), "#e45756")],
-        rows: peers_rows(&[&medians, &p99s], &|v| ns(v)),
-        marks: vec![
-            (10e3, "inline target 10 µs".into()),
-            (100e3, "spawned target 100 µs".into()),
-        ],
-    });
-    panels.push(Panel {
-        title: "Peak resident memory by source length".into(),
-        unit: "MiB, lower is better".into(),
-        log: true,
-        series: vec![
-            (format!("{} items", thousands(small)), "#72b7b2"),
-            (format!("{} items", thousands(large)), "#b279a2"),
-        ],
-        marks: vec![],
-        rows: [
-            "failfast-inline",
-            "failfast-smol",
-            "failfast-tokio",
-            "task-per-item",
-        ]
-        .iter()
-        .map(|id| {
-            let bars = [small, large]
-                .iter()
-                .map(|n| {
-                    let m = peak(id, *n) / 1024.0;
-                    (m, format!("{m:.1} MiB"))
-                })
-                .collect();
-            (label(id).to_owned(), bars)
-        })
-        .collect(),
-    });
     let subtitle = format!(
-        "{} ({nproc} cores), {rustc}, {date}. Absolute figures vary between machines; compare the ratios.",
-        cpu_model()
+        "{} ({} cores), {}, {}. Absolute figures vary between machines; compare the ratios.",
+        cpu_model(),
+        run.nproc,
+        run.rustc,
+        run.date
     );
     let docs = root.join("docs");
     fs::create_dir_all(&docs).expect("create docs/");
-    fs::write(docs.join("benchmarks.svg"), svg(&panels, &subtitle)).expect("write the chart");
+    let chart = svg(&panels(&results, &run.nproc), &subtitle);
+    fs::write(docs.join("benchmarks.svg"), chart).expect("write the chart");
+    let missed = targets.iter().filter(|t| !t.met).count();
     println!(
         "wrote {} and {} ({} of {} targets met)",
         md_path.display(),

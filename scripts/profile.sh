@@ -6,6 +6,9 @@
 #   scripts/profile.sh overhead-trivial/failfast-smol
 #   scripts/profile.sh overhead-yield/failfast-inline [perf|callgrind|all]
 #
+# The ids are the overhead bench's configurations (hand-inline,
+# failfast-tokio-main-thread, ...: see benches/common/mod.rs).
+#
 # The benchmark runs outside criterion (FAILFAST_BENCH_PROFILE, see
 # benches/overhead.rs): FAILFAST_BENCH_PROFILE_ITERS iterations (default 20;
 # 2 under callgrind) of FAILFAST_BENCH_ITEMS items (default 100,000), after one

@@ -3,11 +3,15 @@
 //!
 //! Every peer runs the same handler over the same source with the same limits
 //! (8 workers or 8 concurrent jobs, a queue of 64 where the design has one).
-//! The single-threaded designs (failfast inline, the `futures` combinators)
-//! run under `futures::executor::block_on` on the bench's main thread. The
-//! multi-threaded ones run entirely on their executor's 2 threads: the run's
-//! own future (producer and driver) is spawned there too, and the main thread
-//! only waits for it, so a 2-core machine is not asked to run 3 busy threads.
+//! The single-threaded designs (failfast inline, the hand-written inline pool,
+//! the `futures` combinators) run under `futures::executor::block_on` on the
+//! bench's main thread. The multi-threaded ones have two placements
+//! ([`Config`]): by default they run entirely on their executor's 2 threads
+//! (the run's own future, producer and driver, is spawned there too, and the
+//! main thread only waits for it); with `main_thread`, the run's own future
+//! is driven from the bench's main thread, the caller's thread, as
+//! `smol::block_on(run)` or `#[tokio::main]` code does, and only the workers
+//! are spawned.
 
 #![allow(dead_code)] // each bench uses a different part of this module
 
@@ -171,17 +175,19 @@ pub enum Peer {
     FailfastTokio,
     TryForEachConcurrent,
     BufferUnordered,
+    HandInline,
     JoinSetSemaphore,
     HandSmol,
     HandTokio,
 }
 
-pub const PEERS: [Peer; 8] = [
+pub const PEERS: [Peer; 9] = [
     Peer::FailfastInline,
     Peer::FailfastSmol,
     Peer::FailfastTokio,
     Peer::TryForEachConcurrent,
     Peer::BufferUnordered,
+    Peer::HandInline,
     Peer::JoinSetSemaphore,
     Peer::HandSmol,
     Peer::HandTokio,
@@ -196,6 +202,7 @@ impl Peer {
             Peer::FailfastTokio => "failfast-tokio",
             Peer::TryForEachConcurrent => "try_for_each_concurrent",
             Peer::BufferUnordered => "buffer_unordered",
+            Peer::HandInline => "hand-inline",
             Peer::JoinSetSemaphore => "joinset-semaphore",
             Peer::HandSmol => "hand-smol",
             Peer::HandTokio => "hand-tokio",
@@ -210,6 +217,122 @@ impl Peer {
         )
     }
 
+    /// Whether the design spawns its workers on a multi-threaded executor
+    /// (and so has a [`Config`] with the run driven from the main thread).
+    pub fn multi_threaded(self) -> bool {
+        matches!(
+            self,
+            Peer::FailfastSmol
+                | Peer::FailfastTokio
+                | Peer::JoinSetSemaphore
+                | Peer::HandSmol
+                | Peer::HandTokio
+        )
+    }
+
+    /// Runs `handler` over `source` with [`WORKERS`] workers and a queue of
+    /// `queue`, and waits for the run to end; a multi-threaded design's run is
+    /// spawned onto its executor.
+    pub fn run<Src, F, Fut>(self, env: &Env, queue: usize, source: Src, handler: F) -> Outcome
+    where
+        Src: Stream<Item = u64> + Send + 'static,
+        F: Fn(u64) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<u64, Fail>> + Send + 'static,
+    {
+        Config::of(self).run(env, queue, source, handler)
+    }
+}
+
+/// A configuration benchmarked: a design, and for a multi-threaded one,
+/// where the run's own future (producer, driver) is driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    pub peer: Peer,
+    /// The run's own future is driven from the bench's main thread (smol:
+    /// `futures::executor::block_on(run)`; tokio: `Runtime::block_on(run)`,
+    /// as `#[tokio::main]` does), its workers spawned; otherwise a
+    /// multi-threaded design's run is spawned onto its executor. The
+    /// single-threaded designs always run on the main thread, and have no
+    /// `main_thread` configuration.
+    pub main_thread: bool,
+}
+
+impl Config {
+    /// `peer` where it runs by default.
+    pub fn of(peer: Peer) -> Config {
+        Config {
+            peer,
+            main_thread: false,
+        }
+    }
+
+    /// A multi-threaded `peer` with its run driven from the main thread.
+    pub fn main_thread(peer: Peer) -> Config {
+        assert!(
+            peer.multi_threaded(),
+            "{} runs on the main thread",
+            peer.id()
+        );
+        Config {
+            peer,
+            main_thread: true,
+        }
+    }
+
+    /// Every configuration: each peer where it runs by default, then each
+    /// multi-threaded peer with its run driven from the main thread.
+    pub fn all() -> Vec<Config> {
+        let main_thread = PEERS.into_iter().filter(|p| p.multi_threaded());
+        PEERS
+            .into_iter()
+            .map(Config::of)
+            .chain(main_thread.map(Config::main_thread))
+            .collect()
+    }
+
+    /// A short, path-safe id: the peer's, with `-main-thread` for the run
+    /// driven from the main thread (`failfast-smol-main-thread`).
+    pub fn id(self) -> String {
+        if self.main_thread {
+            format!("{}-main-thread", self.peer.id())
+        } else {
+            self.peer.id().to_owned()
+        }
+    }
+
+    /// The configuration with this [`id`](Config::id).
+    pub fn from_id(id: &str) -> Option<Config> {
+        Config::all().into_iter().find(|c| c.id() == id)
+    }
+
+    /// Waits for `future`, a run on smol: spawned onto the executor, or
+    /// driven here.
+    fn on_smol<T: Send + 'static>(
+        self,
+        env: &Env,
+        future: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        if self.main_thread {
+            block_on(future)
+        } else {
+            env.smol.run(future)
+        }
+    }
+
+    /// Waits for `future`, a run on tokio: spawned onto the runtime, or
+    /// driven here by `Runtime::block_on`.
+    fn on_tokio<T: Send + 'static>(
+        self,
+        env: &Env,
+        future: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        if self.main_thread {
+            env.tokio.block_on(future)
+        } else {
+            on_tokio(env, future)
+        }
+    }
+
     /// Runs `handler` over `source` with [`WORKERS`] workers and a queue of
     /// `queue`, and waits for the run to end.
     pub fn run<Src, F, Fut>(self, env: &Env, queue: usize, source: Src, handler: F) -> Outcome
@@ -219,19 +342,19 @@ impl Peer {
         Fut: Future<Output = Result<u64, Fail>> + Send + 'static,
     {
         let pool = Pool::new(WORKERS).queue(queue).outputs(Outputs::Discard);
-        match self {
+        match self.peer {
             Peer::FailfastInline => Outcome::of_failfast(block_on(pool.run(source, handler))),
             Peer::FailfastSmol => {
                 let run = pool
                     .spawn_on(Arc::clone(&env.smol.executor))
                     .run(source, handler);
-                env.smol.run(async move { Outcome::of_failfast(run.await) })
+                self.on_smol(env, async move { Outcome::of_failfast(run.await) })
             }
             Peer::FailfastTokio => {
                 let run = pool
                     .spawn_on(env.tokio.handle().clone())
                     .run(source, handler);
-                on_tokio(env, async move { Outcome::of_failfast(run.await) })
+                self.on_tokio(env, async move { Outcome::of_failfast(run.await) })
             }
             Peer::TryForEachConcurrent => Outcome::of_combinator(block_on(
                 source
@@ -244,14 +367,15 @@ impl Peer {
                     .buffer_unordered(WORKERS)
                     .try_for_each(|_| future::ready(Ok(()))),
             )),
-            Peer::JoinSetSemaphore => on_tokio(env, joinset_semaphore(source, handler)),
+            Peer::HandInline => block_on(hand_inline(queue, source, handler)),
+            Peer::JoinSetSemaphore => self.on_tokio(env, joinset_semaphore(source, handler)),
             Peer::HandSmol => {
                 let run = hand_pool(Arc::clone(&env.smol.executor), queue, source, handler);
-                env.smol.run(run)
+                self.on_smol(env, run)
             }
             Peer::HandTokio => {
                 let run = hand_pool(env.tokio.handle().clone(), queue, source, handler);
-                on_tokio(env, run)
+                self.on_tokio(env, run)
             }
         }
     }
@@ -359,19 +483,87 @@ impl Spawn for tokio::runtime::Handle {
     }
 }
 
-/// The abort signal of the hand-written pool: a flag, an event, the error.
+/// The abort signal of the hand-written pools: a flag, an event, the error.
 struct HandAbort {
     raised: AtomicBool,
     event: Event,
     error: Mutex<Option<Fail>>,
 }
 
+impl HandAbort {
+    fn new() -> Self {
+        HandAbort {
+            raised: AtomicBool::new(false),
+            event: Event::new(),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// The outcome of a hand-written pool's run, which has just returned.
+    fn outcome(&self, completed: usize, released: bool) -> Outcome {
+        let returned_at = Instant::now();
+        Outcome {
+            completed: Some(completed),
+            error: self.error.lock().unwrap().take(),
+            released: Some(released),
+            returned_at,
+        }
+    }
+}
+
+/// A worker of the hand-written pools: takes items from the queue until it
+/// is closed and empty, racing each job against the abort; the first error
+/// raises the abort and closes the queue, which releases a producer blocked
+/// on a full queue. Returns the jobs it completed.
+async fn hand_worker<F, Fut>(
+    rx: async_channel::Receiver<u64>,
+    abort: &HandAbort,
+    handler: &F,
+) -> usize
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = Result<u64, Fail>>,
+{
+    // One listener per worker: the abort fires once, for good.
+    let mut stop = abort.event.listen();
+    let mut done = 0;
+    while let Ok(item) = rx.recv().await {
+        if abort.raised.load(Ordering::Acquire) {
+            break;
+        }
+        let job = pin!(handler(item));
+        match future::select(job, &mut stop).await {
+            Either::Left((Ok(_), _)) => done += 1,
+            Either::Left((Err(fail), _)) => {
+                abort.error.lock().unwrap().get_or_insert(fail);
+                abort.raised.store(true, Ordering::Release);
+                abort.event.notify(usize::MAX);
+                rx.close();
+                break;
+            }
+            Either::Right(((), _)) => break,
+        }
+    }
+    done
+}
+
+/// The producer of the hand-written pools: sends every item of `source`;
+/// `true` if a send was refused (the queue was closed by an abort).
+async fn hand_producer(tx: async_channel::Sender<u64>, source: impl Stream<Item = u64>) -> bool {
+    let mut source = pin!(source);
+    while let Some(item) = source.next().await {
+        if tx.send(item).await.is_err() {
+            return true;
+        }
+    }
+    false
+}
+
 /// The pool you would write yourself: an `async_channel::bounded` queue,
 /// [`WORKERS`] spawned workers, an abort flag (`AtomicBool` +
-/// `event_listener::Event`). Each worker races its job against the abort; the
-/// first error raises it and closes the channel, which releases a producer
-/// blocked on a full queue. The producer runs in the run's own future, which
-/// ends when the producer and every worker have ended.
+/// `event_listener::Event`) that every worker races its job against (see
+/// [`hand_worker`]). The producer runs in the run's own future, which ends
+/// when the producer and every worker have ended.
 pub async fn hand_pool<S, Src, F, Fut>(spawner: S, queue: usize, source: Src, handler: F) -> Outcome
 where
     S: Spawn,
@@ -380,11 +572,7 @@ where
     Fut: Future<Output = Result<u64, Fail>> + Send + 'static,
 {
     let (tx, rx) = async_channel::bounded::<u64>(queue);
-    let abort = Arc::new(HandAbort {
-        raised: AtomicBool::new(false),
-        event: Event::new(),
-        error: Mutex::new(None),
-    });
+    let abort = Arc::new(HandAbort::new());
     let completed = Arc::new(AtomicUsize::new(0));
     let handler = Arc::new(handler);
     let workers: Vec<S::Join> = (0..WORKERS)
@@ -396,49 +584,34 @@ where
                 Arc::clone(&handler),
             );
             spawner.spawn_task(async move {
-                // One listener per worker: the abort fires once, for good.
-                let mut stop = abort.event.listen();
-                let mut done = 0;
-                while let Ok(item) = rx.recv().await {
-                    if abort.raised.load(Ordering::Acquire) {
-                        break;
-                    }
-                    let job = pin!(handler(item));
-                    match future::select(job, &mut stop).await {
-                        Either::Left((Ok(_), _)) => done += 1,
-                        Either::Left((Err(fail), _)) => {
-                            abort.error.lock().unwrap().get_or_insert(fail);
-                            abort.raised.store(true, Ordering::Release);
-                            abort.event.notify(usize::MAX);
-                            rx.close();
-                            break;
-                        }
-                        Either::Right(((), _)) => break,
-                    }
-                }
+                let done = hand_worker(rx, &abort, &*handler).await;
                 completed.fetch_add(done, Ordering::Relaxed);
             })
         })
         .collect();
     drop(rx);
-    let producer = async move {
-        let mut source = pin!(source);
-        while let Some(item) = source.next().await {
-            if tx.send(item).await.is_err() {
-                return true;
-            }
-        }
-        false
-    };
-    let (released, _) = future::join(producer, future::join_all(workers)).await;
-    let returned_at = Instant::now();
-    let error = abort.error.lock().unwrap().take();
-    Outcome {
-        completed: Some(completed.load(Ordering::Relaxed)),
-        error,
-        released: Some(released),
-        returned_at,
-    }
+    let (released, _) = future::join(hand_producer(tx, source), future::join_all(workers)).await;
+    abort.outcome(completed.load(Ordering::Relaxed), released)
+}
+
+/// The same pool without spawning: the producer and the [`WORKERS`] worker
+/// futures are joined in the one future the caller runs
+/// (`join(producer, join_all(workers))`), so everything runs in one task on
+/// one thread, as failfast's inline mode does.
+pub async fn hand_inline<Src, F, Fut>(queue: usize, source: Src, handler: F) -> Outcome
+where
+    Src: Stream<Item = u64>,
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = Result<u64, Fail>>,
+{
+    let (tx, rx) = async_channel::bounded::<u64>(queue);
+    let abort = HandAbort::new();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| hand_worker(rx.clone(), &abort, &handler))
+        .collect();
+    drop(rx);
+    let (released, done) = future::join(hand_producer(tx, source), future::join_all(workers)).await;
+    abort.outcome(done.iter().sum(), released)
 }
 
 /// The trivial job.
