@@ -7,7 +7,7 @@
 //! or handles of tasks that run them elsewhere.
 
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 
 use futures_core::Stream;
@@ -20,12 +20,17 @@ use crate::error::Error;
 use crate::panic::catch;
 use crate::queue::Queue;
 use crate::report::Report;
+use crate::send_error::TrySendError;
 use crate::sender::Sender;
 use crate::state::{Level, State, Watch};
 use crate::worker::WorkerExit;
 
 /// Feeds a stream into the queue. It waits for room before pulling the next
 /// item, so the pool never holds more than the queue plus the items in flight.
+/// Once intake has stopped, a source waiting for its next item is not polled
+/// again: nothing was taken from it, so nothing is lost. (Intake is closed by
+/// the run's own task, which polls this feeder: a close never lands between a
+/// pulled item and its send.)
 ///
 /// `in_run` says the workers run in the run's own task (inline): room can
 /// then only be freed while the run polls them, and the run polls the feeder
@@ -34,22 +39,61 @@ pub(crate) async fn feed<T, SE, S>(source: S, tx: Sender<T>, in_run: bool) -> Re
 where
     S: Stream<Item = Result<T, SE>>,
 {
-    let mut source = pin!(source);
+    let source = pin!(source);
     // The feeder's sender is the queue's only one.
     let tx = tx.into_sole();
-    loop {
-        let open = if in_run {
-            tx.room_in_run().await
-        } else {
-            tx.room().await
-        };
-        if !open {
-            break;
+    match in_run {
+        true => feed_in_run(source, &tx).await,
+        false => feed_beside(source, &tx).await,
+    }
+}
+
+/// [`feed`] for a run whose workers run in its own task: one poll fills the
+/// queue (room, an item, its send, again), in a loop that waits nowhere but
+/// for room or for the source, so an item is never held across a wait.
+async fn feed_in_run<T, SE, S>(mut source: Pin<&mut S>, tx: &Sender<T>) -> Result<(), SE>
+where
+    S: Stream<Item = Result<T, SE>>,
+{
+    poll_fn(|cx| {
+        loop {
+            if tx.is_closed() {
+                return Poll::Ready(Ok(()));
+            }
+            if tx.is_full() {
+                tx.park();
+                return Poll::Pending;
+            }
+            let item = match source.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
+                Poll::Ready(Some(Ok(item))) => item,
+            };
+            match tx.try_send(item) {
+                Ok(()) => {}
+                Err(TrySendError::Closed(item)) => {
+                    // Aborted meanwhile (by a handler the source called into,
+                    // say): the item entered, and goes back with the abort.
+                    tx.hand_back_late(item);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySendError::Full(_)) => {
+                    unreachable!("only the feeder fills the queue, and it had room")
+                }
+            }
         }
-        // Once intake has stopped, a source waiting for its next item is
-        // not polled again: nothing was taken from it, so nothing is lost.
-        // (Intake is closed by the run's own task, which polls this feeder:
-        // a close never lands between a pulled item and its send.)
+    })
+    .await
+}
+
+/// [`feed`] for a run whose workers run elsewhere (spawned): it waits for
+/// room on the queue's event for the feeder.
+async fn feed_beside<T, SE, S>(mut source: Pin<&mut S>, tx: &Sender<T>) -> Result<(), SE>
+where
+    S: Stream<Item = Result<T, SE>>,
+{
+    while tx.room().await {
         let next = poll_fn(|cx| match tx.is_closed() {
             true => Poll::Ready(None),
             false => source.as_mut().poll_next(cx),

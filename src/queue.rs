@@ -37,7 +37,8 @@ pub(crate) struct Queue<T> {
     /// to close).
     pub(crate) room: Room,
     /// An inline feeder waits for room without an event (see
-    /// [`Sender::room_in_run`](crate::sender::Sender::room_in_run)); a receive then asks the run to poll it again.
+    /// [`Sender::park`](crate::sender::Sender::park)); a receive then asks
+    /// the run to poll it again.
     pub(crate) parked: AtomicBool,
     repoll: AtomicBool,
     /// Waiting senders are woken once the queue holds at most this many.

@@ -2,9 +2,7 @@
 //! a refused item back are in `send_error.rs`.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
-use std::task::Poll;
 
 use event_listener::listener;
 
@@ -215,21 +213,15 @@ impl<T> Sender<T> {
         true
     }
 
-    /// Like [`room`](Sender::room), for a feeder polled by the run that also
-    /// polls every worker (inline): waiting registers no waker, since the
-    /// run polls the feeder again as soon as a worker frees a place (see
-    /// `Queue::take_repoll`), or the queue closes.
-    pub(crate) fn room_in_run(&self) -> impl Future<Output = bool> + '_ {
-        std::future::poll_fn(|_| {
-            if self.tx.is_closed() {
-                Poll::Ready(false)
-            } else if !self.tx.is_full() {
-                Poll::Ready(true)
-            } else {
-                self.queue.parked.store(true, Ordering::Relaxed);
-                Poll::Pending
-            }
-        })
+    /// Whether the queue is full.
+    pub(crate) fn is_full(&self) -> bool {
+        self.tx.is_full()
+    }
+
+    /// Parks an inline feeder that found the queue full: the run polls it
+    /// again once a worker has taken an item (see `Queue::take_repoll`).
+    pub(crate) fn park(&self) {
+        self.queue.parked.store(true, Ordering::Relaxed);
     }
 
     /// Records an item that was pulled from a stream source but could not be
