@@ -609,6 +609,21 @@ impl<M, P, W> Pool<M, P, W> {
     /// The executor must poll each task it is given after `spawn` returns,
     /// on any thread, until it completes, or drop it (see [`Executor`]).
     ///
+    /// # Where to poll the run
+    ///
+    /// The run's future feeds the queue and settles the books; with a stream
+    /// source it is woken about once per half a queue, not per item. Polled
+    /// by a thread outside the executor (`block_on`, the main task of
+    /// `#[tokio::main]`), that thread competes with the workers for the
+    /// cores. With CPU-bound jobs of tens of microseconds this costs little.
+    /// With jobs of well under a microsecond on few cores, the workers run
+    /// out of items while that thread waits for a core, and each item can
+    /// cost twice as much as with the run's future spawned on the executor
+    /// too; a pool written by hand pays the same kind of price there (the
+    /// caller's-thread rows of BENCHMARKS.md measure both placements).
+    /// Spawning the run's future needs a source that is `Send + 'static`;
+    /// the second example shows how.
+    ///
     /// # Examples
     ///
     /// ```
@@ -626,6 +641,26 @@ impl<M, P, W> Pool<M, P, W> {
     ///     .unwrap();
     /// assert_eq!(report.completed(), 100);
     /// assert_eq!(report.outputs()[99], (99, 4950));
+    /// # });
+    /// ```
+    ///
+    /// The run's future spawned on the executor too (with tokio,
+    /// `tokio::spawn(run).await`; with smol, `executor.spawn(run).await`):
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use failfast::Pool;
+    /// use futures::task::SpawnExt as _;
+    ///
+    /// let thread_pool = futures::executor::ThreadPool::new().unwrap();
+    /// let workers = thread_pool.clone();
+    /// let run = Pool::new(4)
+    ///     .spawn_on(move |task| workers.spawn_ok(task))
+    ///     .run(futures::stream::iter(0..1000u64), |n| async move {
+    ///         Ok::<u64, String>(n * 2)
+    ///     });
+    /// let report = thread_pool.spawn_with_handle(run).unwrap().await.unwrap();
+    /// assert_eq!(report.completed(), 1000);
     /// # });
     /// ```
     #[must_use = "the builder returns the changed pool"]
