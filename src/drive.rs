@@ -70,7 +70,7 @@ where
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
                 Poll::Ready(Some(Ok(item))) => item,
             };
-            match tx.try_send(item) {
+            match tx.try_send_in_run(item) {
                 Ok(()) => {}
                 Err(TrySendError::Closed(item)) => {
                     // Aborted meanwhile (by a handler the source called into,
@@ -88,12 +88,27 @@ where
 }
 
 /// [`feed`] for a run whose workers run elsewhere (spawned): it waits for
-/// room on the queue's event for the feeder.
+/// room on the queue's event for the feeder. Workers on other threads may
+/// free places as fast as it fills them, so after a queue's worth of items
+/// sent without waiting it lets the run's task go round once: a close (which
+/// the run's task carries out between two polls) is obeyed within that many
+/// items, and the thread is not held by one poll.
 async fn feed_beside<T, SE, S>(mut source: Pin<&mut S>, tx: &Sender<T>) -> Result<(), SE>
 where
     S: Stream<Item = Result<T, SE>>,
 {
-    while tx.room().await {
+    let budget = tx.capacity();
+    let mut sent = 0;
+    while let Some(waited) = tx.room().await {
+        if waited {
+            sent = 0;
+        }
+        if sent == budget {
+            sent = 0;
+            yield_once().await;
+            continue;
+        }
+        sent += 1;
         let next = poll_fn(|cx| match tx.is_closed() {
             true => Poll::Ready(None),
             false => source.as_mut().poll_next(cx),
@@ -112,6 +127,20 @@ where
         }
     }
     Ok(())
+}
+
+/// Returns `Pending` once, asking to be polled again at once.
+async fn yield_once() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// Polls the producer together with the workers until both are done, then

@@ -154,6 +154,14 @@ impl<T> Sender<T> {
             // moment.
             return Err(TrySendError::Closed(item));
         }
+        self.enter(item)
+    }
+
+    /// Numbers `item` and puts it in the queue if there is room; the caller
+    /// holds the index lock, or is the only sender.
+    #[inline]
+    fn enter(&self, item: T) -> Result<(), TrySendError<T>> {
+        let next = &self.queue.next.0;
         let index = next.index.load(Ordering::Relaxed);
         // Counted before it can be received, so no index handed out is at or
         // past the count, and progress never shows an item handled before it
@@ -172,22 +180,24 @@ impl<T> Sender<T> {
         Err(refused)
     }
 
-    /// Waits until the queue has room, without taking an item; `false` once
-    /// the queue is closed. Used to pull from a stream only when the item can
-    /// go straight in, so the pool never holds an extra item.
+    /// Waits until the queue has room, without taking an item: `Some` with
+    /// whether it had to wait, or `None` once the queue is closed. Used to
+    /// pull from a stream only when the item can go straight in, so the pool
+    /// never holds an extra item.
     ///
     /// Only a stream feeder calls it, the queue's only sender: there is no
     /// other waiter to pass a free place on to.
-    pub(crate) async fn room(&self) -> bool {
+    pub(crate) async fn room(&self) -> Option<bool> {
+        let mut waited = false;
         loop {
             if self.tx.is_closed() {
-                return false;
+                return None;
             }
             if !self.tx.is_full() {
-                return true;
+                return Some(waited);
             }
             // A feeder is woken at the queue's low watermark only.
-            self.wait_in(true).await;
+            waited |= self.wait_in(true).await;
         }
     }
 
@@ -211,6 +221,15 @@ impl<T> Sender<T> {
         }
         room.await;
         true
+    }
+
+    /// [`try_send`](Sender::try_send) for the inline stream feeder, the
+    /// queue's only sender, which runs in the run's own task: nothing else
+    /// takes the index, and nothing closes the queue while it runs (it has
+    /// just seen the queue open), so neither the lock nor the check first.
+    pub(crate) fn try_send_in_run(&self, item: T) -> Result<(), TrySendError<T>> {
+        debug_assert!(self.sole);
+        self.enter(item)
     }
 
     /// Whether the queue is full.
