@@ -180,24 +180,22 @@ impl<T> Sender<T> {
         Err(refused)
     }
 
-    /// Waits until the queue has room, without taking an item: `Some` with
-    /// whether it had to wait, or `None` once the queue is closed. Used to
-    /// pull from a stream only when the item can go straight in, so the pool
-    /// never holds an extra item.
+    /// Waits until the queue has room, without taking an item; `false` once
+    /// the queue is closed. Used to pull from a stream only when the item can
+    /// go straight in, so the pool never holds an extra item.
     ///
     /// Only a stream feeder calls it, the queue's only sender: there is no
     /// other waiter to pass a free place on to.
-    pub(crate) async fn room(&self) -> Option<bool> {
-        let mut waited = false;
+    pub(crate) async fn room(&self) -> bool {
         loop {
             if self.tx.is_closed() {
-                return None;
+                return false;
             }
             if !self.tx.is_full() {
-                return Some(waited);
+                return true;
             }
             // A feeder is woken at the queue's low watermark only.
-            waited |= self.wait_in(true).await;
+            self.wait_in(true).await;
         }
     }
 

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use futures::StreamExt as _;
+
 use common::{check_accounting, check_all_once, mix, watchdog};
 use failfast::{Error, Pool, SendError, Task};
 
@@ -300,5 +302,46 @@ fn the_callers_thread_is_woken_once_per_half_a_queue() {
     assert!(
         polls <= items / 8,
         "the run was polled {polls} times for {items} items"
+    );
+}
+
+/// With workers on other threads freeing places as fast as the stream
+/// feeder fills them, one poll of the run's future does not feed on and on:
+/// after every queue's worth of items, the run's task goes round (and obeys
+/// a close there). The source counts the items it yields within each poll
+/// of the run; none may hold more than a queue's worth.
+#[test]
+fn one_poll_of_the_run_feeds_at_most_a_queues_worth() {
+    let executor = futures::executor::ThreadPool::builder()
+        .pool_size(4)
+        .create()
+        .unwrap();
+    let queue = 4;
+    let items = 200_000u64;
+    let in_this_poll = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let source = {
+        let (in_this_poll, most) = (Arc::clone(&in_this_poll), Arc::clone(&most));
+        futures::stream::iter(0..items).inspect(move |_| {
+            let pulled = in_this_poll.fetch_add(1, Ordering::Relaxed) + 1;
+            most.fetch_max(pulled, Ordering::Relaxed);
+        })
+    };
+    let run = Pool::new(4)
+        .queue(queue)
+        .spawn_on(move |task| executor.spawn_ok(task))
+        .run(source, |n: u64| async move { Ok::<u64, std::io::Error>(n) });
+    let mut run = std::pin::pin!(run);
+    let counted = std::future::poll_fn(|cx| {
+        in_this_poll.store(0, Ordering::Relaxed);
+        run.as_mut().poll(cx)
+    });
+    let report =
+        futures::executor::block_on(watchdog("ThreadPool, caller's thread", counted)).unwrap();
+    assert_eq!(report.completed() as u64, items);
+    let most = most.load(Ordering::Relaxed);
+    assert!(
+        most <= queue,
+        "one poll of the run pulled {most} items, with a queue of {queue}"
     );
 }
