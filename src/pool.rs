@@ -618,11 +618,11 @@ impl<M, P, W> Pool<M, P, W> {
     /// cores. With CPU-bound jobs of tens of microseconds this costs little.
     /// With jobs of well under a microsecond on few cores, the workers run
     /// out of items while that thread waits for a core, and each item can
-    /// cost twice as much as with the run's future spawned on the executor
-    /// too; a pool written by hand pays the same kind of price there (the
-    /// caller's-thread rows of BENCHMARKS.md measure both placements).
-    /// Spawning the run's future needs a source that is `Send + 'static`;
-    /// the second example shows how.
+    /// cost two to two and a half times as much as with the run's future
+    /// spawned on the executor too; a pool written by hand pays the same
+    /// kind of price there (the caller's-thread rows of BENCHMARKS.md
+    /// measure both placements). Spawning the run's future needs a source
+    /// that is `Send + 'static`; the second example shows how.
     ///
     /// # Examples
     ///
