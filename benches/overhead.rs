@@ -30,23 +30,18 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Config, Env, Fail, QUEUE, WORKERS, results_dir, trivial, yielding};
+use common::{
+    Child, Config, Env, Fail, QUEUE, WORKERS, env_number, median, results_dir, run_processes,
+    trivial, yielding,
+};
 use criterion::{Criterion, Throughput, criterion_group};
 use failfast::{Control, Outputs, Pool};
 use futures::executor::block_on;
 use futures::stream;
 
 const GROUPS: [&str; 2] = ["overhead-trivial", "overhead-yield"];
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
 
 fn items() -> u64 {
     env_number("FAILFAST_BENCH_ITEMS", 100_000)
@@ -134,7 +129,6 @@ fn processes() {
     let rounds = env_number("FAILFAST_BENCH_PROCESSES", 5).max(1);
     let iterations = env_number("FAILFAST_BENCH_PROCESS_ITERS", 10).max(1);
     let n = items();
-    let exe = std::env::current_exe().expect("this binary");
     let runs: Vec<(&str, String)> = GROUPS
         .into_iter()
         .flat_map(|group| Config::all().into_iter().map(move |c| (group, c.id())))
@@ -143,49 +137,29 @@ fn processes() {
         "overhead: {} configurations, {rounds} processes each, {iterations} iterations of {n} items per process",
         runs.len()
     );
-    let mut figures = vec![Vec::new(); runs.len()];
-    for round in 0..rounds {
-        let start = Instant::now();
-        for ((group, id), figures) in runs.iter().zip(&mut figures) {
-            let output = Command::new(&exe)
-                .env("FAILFAST_BENCH_PROFILE", format!("{group}/{id}"))
-                .env("FAILFAST_BENCH_PROFILE_ITERS", iterations.to_string())
-                .env("FAILFAST_BENCH_ITEMS", n.to_string())
-                .output()
-                .expect("run a child");
-            assert!(
-                output.status.success(),
-                "{group}/{id} failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let per_item: f64 = String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .find_map(|line| line.strip_prefix("ns_per_item="))
-                .and_then(|ns| ns.parse().ok())
-                .expect("the child's ns per item");
-            figures.push(per_item);
-        }
-        println!(
-            "round {} of {rounds} in {:.1} s",
-            round + 1,
-            start.elapsed().as_secs_f64()
-        );
-    }
+    let children: Vec<Child> = runs
+        .iter()
+        .map(|(group, id)| Child {
+            name: format!("{group}/{id}"),
+            env: vec![
+                ("FAILFAST_BENCH_PROFILE", format!("{group}/{id}")),
+                ("FAILFAST_BENCH_PROFILE_ITERS", iterations.to_string()),
+                ("FAILFAST_BENCH_ITEMS", n.to_string()),
+            ],
+        })
+        .collect();
+    let figures = run_processes(&children, rounds, "ns_per_item");
     let mut json = Vec::new();
     for ((group, id), figures) in runs.iter().zip(&figures) {
-        let mut sorted = figures.clone();
-        sorted.sort_by(f64::total_cmp);
-        let mid = sorted.len() / 2;
-        let median = if sorted.len() % 2 == 1 {
-            sorted[mid]
-        } else {
-            (sorted[mid - 1] + sorted[mid]) / 2.0
-        };
+        let (min, max) = figures
+            .iter()
+            .fold((f64::INFINITY, 0.0_f64), |(lo, hi), &f| {
+                (lo.min(f), hi.max(f))
+            });
         println!(
-            "{:<46} median {median:>6.0} ns per item  ({:.0} to {:.0})",
+            "{:<46} median {:>6.0} ns per item  ({min:.0} to {max:.0})",
             format!("{group}/{id}"),
-            sorted[0],
-            sorted[sorted.len() - 1]
+            median(figures)
         );
         let list: Vec<String> = figures.iter().map(|f| format!("{f:.3}")).collect();
         json.push(format!(

@@ -1,9 +1,8 @@
 //! Writes BENCHMARKS.md and docs/benchmarks.svg from the results of the other
 //! benches: the overhead processes' figures (`target/failfast-bench/overhead.json`),
 //! the instruction counts from callgrind (`callgrind.json`, written by
-//! `scripts/bench.sh`), criterion's estimates for the cpu bench
-//! (`target/criterion/cpu/*/new/estimates.json`) and the custom harnesses'
-//! JSON (`cpu.json`, `abort.json`, `memory.json`).
+//! `scripts/bench.sh`), the cpu processes' figures (`cpu.json`) and the
+//! custom harnesses' JSON (`abort.json`, `memory.json`).
 //!
 //! Run by `scripts/bench.sh` as `cargo bench --bench report -- --write`;
 //! without `--write` (a plain `cargo bench`) it does nothing. The script sets
@@ -210,24 +209,6 @@ impl Inputs {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
-    /// Criterion's median for `group/function`, in ns per element (or per
-    /// iteration when no throughput was set).
-    fn criterion(&self, group: &str, function: &str) -> f64 {
-        let dir = self
-            .target
-            .join("criterion")
-            .join(group)
-            .join(function)
-            .join("new");
-        let estimates = self.read(&dir.join("estimates.json"));
-        let benchmark = self.read(&dir.join("benchmark.json"));
-        let median = estimates["median"]["point_estimate"]
-            .as_f64()
-            .expect("a median");
-        let elements = benchmark["throughput"]["Elements"].as_f64().unwrap_or(1.0);
-        median / elements
-    }
-
     fn harness(&self, name: &str) -> Value {
         self.read(&self.target.join("failfast-bench").join(name))
     }
@@ -239,6 +220,8 @@ struct Spread {
     median: f64,
     min: f64,
     max: f64,
+    /// How many figures.
+    count: usize,
 }
 
 impl Spread {
@@ -256,6 +239,7 @@ impl Spread {
             median,
             min: sorted[0],
             max: sorted[n - 1],
+            count: n,
         }
     }
 
@@ -263,13 +247,23 @@ impl Spread {
     fn cell(self) -> String {
         format!("{:.0} ({:.0}–{:.0})", self.median, self.min, self.max)
     }
+
+    /// Nanoseconds as milliseconds: `405.1 (399.8–415.0)`.
+    fn ms_cell(self) -> String {
+        format!(
+            "{:.1} ({:.1}–{:.1})",
+            self.median / 1e6,
+            self.min / 1e6,
+            self.max / 1e6
+        )
+    }
 }
 
 /// Every result of the run.
 struct Results {
-    inputs: Inputs,
     overhead: Vec<Value>,
     callgrind: Vec<Value>,
+    cpu: Value,
     abort: Vec<Value>,
     memory: Vec<Value>,
 }
@@ -283,9 +277,9 @@ impl Results {
         Results {
             overhead: list("overhead.json"),
             callgrind: list("callgrind.json"),
+            cpu: inputs.harness("cpu.json"),
             abort: list("abort.json"),
             memory: list("memory.json"),
-            inputs,
         }
     }
 
@@ -328,13 +322,27 @@ impl Results {
         (ir2 - ir1) / ((n2 - n1) * passes)
     }
 
-    /// Criterion's median time per job of the cpu bench.
-    fn cpu(&self, id: &str) -> f64 {
-        self.inputs.criterion("cpu", id)
+    /// Wall time per run of the cpu bench (`sequential` or a configuration
+    /// id), over the processes that ran it.
+    fn cpu(&self, id: &str) -> Spread {
+        let figures: Vec<f64> = self.cpu["configs"]
+            .as_array()
+            .expect("cpu configurations")
+            .iter()
+            .find(|c| c["config"] == id)
+            .unwrap_or_else(|| panic!("cpu figures of {id}"))["ns_per_run"]
+            .as_array()
+            .expect("figures")
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect();
+        Spread::of(&figures)
     }
 
+    /// The median over processes of the sequential loop over the median of
+    /// `config`'s.
     fn speedup(&self, config: Config) -> f64 {
-        self.cpu("sequential") / self.cpu(&config.id())
+        self.cpu("sequential").median / self.cpu(&config.id()).median
     }
 
     fn abort(&self, config: Config) -> &Value {
@@ -788,25 +796,34 @@ fn markdown(r: &Results, targets: &[Target], root: &Path, run: &Run, notes: &str
     writeln!(w).unwrap();
 
     writeln!(w, "## CPU-bound jobs\n").unwrap();
-    let cpu_info = r.inputs.harness("cpu.json");
-    let jobs = cpu_info["jobs"].as_f64().unwrap_or(0.0);
+    let cpu = &r.cpu;
+    let jobs = cpu["jobs"].as_f64().unwrap_or(0.0);
+    let cpu_processes = r.cpu("sequential").count;
     writeln!(
         w,
         "{} jobs that each burn about {} µs of CPU (a deterministic mixing loop of {} \
-         rounds, calibrated at start-up), on a machine with {} cores. Median wall time \
-         per run (criterion, 10 samples, flat sampling) and speedup over a plain sequential \
-         loop over the same jobs, in the same process. The multi-threaded designs run in \
-         both placements: with the run on the caller's thread, the main thread is a third \
-         thread competing for the 2 cores whenever the run's own future has work.\n",
+         rounds, calibrated once before the processes start), on a machine with {} cores. \
+         The sequential loop and every configuration run in {cpu_processes} separate \
+         processes each, taken in turn (one process of every configuration, then the next \
+         round), every process burning the same rounds per job; each process does one \
+         warm-up run, then {} timed runs, and reports their median. Wall time is the median \
+         over the processes, with the fastest and the slowest process in parentheses; the \
+         speedup is the sequential loop's median over the design's median. As with the \
+         overhead, one process of a multi-threaded design can stay fast or slow for its \
+         whole life, and the machine's speed drifts between processes, so only the median \
+         over processes is compared. The multi-threaded designs run in both placements: \
+         with the run on the caller's thread, the main thread is a third thread competing \
+         for the 2 cores whenever the run's own future has work.\n",
         thousands(jobs as u64),
-        cpu_info["target_ns"].as_f64().unwrap_or(0.0) / 1e3,
-        cpu_info["rounds"],
-        run.nproc
+        cpu["target_ns"].as_f64().unwrap_or(0.0) / 1e3,
+        cpu["rounds"],
+        run.nproc,
+        cpu["runs"]
     )
     .unwrap();
     writeln!(
         w,
-        "| design | wall time | per job | speedup |\n|---|---:|---:|---:|"
+        "| design | wall time, ms | per job | speedup |\n|---|---:|---:|---:|"
     )
     .unwrap();
     let sequential = r.cpu("sequential");
@@ -814,19 +831,19 @@ fn markdown(r: &Results, targets: &[Target], root: &Path, run: &Run, notes: &str
         w,
         "| {} | {} | {} | 1.00x |",
         label("sequential"),
-        ns(sequential * jobs),
-        ns(sequential)
+        sequential.ms_cell(),
+        ns(sequential.median / jobs)
     )
     .unwrap();
     for config in all_configs() {
-        let per_job = r.cpu(&config.id());
+        let wall = r.cpu(&config.id());
         writeln!(
             w,
             "| {} | {} | {} | {} |",
             config.label(),
-            ns(per_job * jobs),
-            ns(per_job),
-            ratio(sequential / per_job)
+            wall.ms_cell(),
+            ns(wall.median / jobs),
+            ratio(sequential.median / wall.median)
         )
         .unwrap();
     }
@@ -923,20 +940,22 @@ fn markdown(r: &Results, targets: &[Target], root: &Path, run: &Run, notes: &str
          bench's processes mode; per-process figures in \
          `target/failfast-bench/overhead.json`), `valgrind --tool=callgrind` on the overhead \
          bench's profile mode for the single-threaded designs (`callgrind.json`, and the \
-         callgrind profiles in `target/failfast-bench/callgrind/`), `cpu` (criterion; HTML \
-         reports in `target/criterion/report/index.html`), `abort` and `memory` (custom \
-         harnesses, results in `target/failfast-bench/`), then `report`, which writes this \
-         file and the chart, and refuses results older than the run. It needs `valgrind` \
+         callgrind profiles in `target/failfast-bench/callgrind/`), `cpu -- --processes` \
+         (the cpu bench's processes mode; per-process figures in `cpu.json`), `abort` and \
+         `memory` (custom harnesses, results in `target/failfast-bench/`), then `report`, \
+         which writes this file and the chart, and refuses results older than the run. It needs `valgrind` \
          and `jq`, and takes about 5 minutes on 2 cores. Knobs: `FAILFAST_BENCH_ITEMS` \
          (items per overhead iteration, default 100,000), `FAILFAST_BENCH_PROCESSES` \
-         (processes per overhead configuration, default 5), `FAILFAST_BENCH_PROCESS_ITERS` \
-         (measured iterations per process, default 10), `FAILFAST_BENCH_CALLGRIND_ITEMS` \
+         (processes per overhead and per cpu configuration, default 5), \
+         `FAILFAST_BENCH_PROCESS_ITERS` (measured overhead iterations per process, default \
+         10), `FAILFAST_BENCH_CPU_RUNS` (timed cpu runs per process, default 3), `FAILFAST_BENCH_CALLGRIND_ITEMS` \
          (the two item counts under callgrind, default `10000,30000`), \
          `FAILFAST_BENCH_ABORT_RUNS` (runs per design, at least 200), \
          `FAILFAST_BENCH_MEMORY_ITEMS` (comma-separated source lengths), \
          `FAILFAST_BENCH_ABORT_PEERS` (some designs only, for profiling; leaves the results \
-         alone). `cargo bench --bench overhead` alone runs every overhead configuration \
-         under criterion instead (one process; HTML reports). To profile one overhead \
+         alone). `cargo bench --bench overhead` and `cargo bench --bench cpu` alone run \
+         every configuration of that bench under criterion instead (one process; HTML \
+         reports in `target/criterion/report/index.html`). To profile one overhead \
          configuration: `scripts/profile.sh overhead-yield/failfast-inline \
          [perf|callgrind|all]` (CPU time, context switches and top symbols per item with \
          perf; instructions per item by function with callgrind; built with line tables in \

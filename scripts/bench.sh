@@ -7,7 +7,10 @@
 # - callgrind: instructions per item of the single-threaded designs, from
 #   `valgrind --tool=callgrind` on the overhead binary's profile mode at two
 #   item counts (the difference cancels start-up and warm-up costs);
-# - cpu (criterion), abort and memory (custom harnesses).
+# - cpu: the sequential loop and every configuration in
+#   FAILFAST_BENCH_PROCESSES separate processes (`cpu -- --processes`,
+#   FAILFAST_BENCH_CPU_RUNS timed runs each);
+# - abort and memory (custom harnesses).
 #
 # Takes about 5 minutes on 2 cores; each step's full output goes to
 # target/failfast-bench/<step>.log.
@@ -15,7 +18,7 @@
 #   scripts/bench.sh
 #
 # Knobs (environment): FAILFAST_BENCH_ITEMS, FAILFAST_BENCH_PROCESSES,
-# FAILFAST_BENCH_PROCESS_ITERS, FAILFAST_BENCH_CALLGRIND_ITEMS,
+# FAILFAST_BENCH_PROCESS_ITERS, FAILFAST_BENCH_CPU_RUNS, FAILFAST_BENCH_CALLGRIND_ITEMS,
 # FAILFAST_BENCH_ABORT_RUNS, FAILFAST_BENCH_MEMORY_ITEMS (see BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +45,7 @@ overhead=$(cargo bench --all-features --bench overhead --no-run --message-format
 since=$(date +%s)
 
 # Runs `cargo bench --bench $1 -- <rest>`, its output to $out/$1.log, and
-# prints a summary: criterion's medians, or the harness's table.
+# prints a summary: the harness's table.
 run_bench() {
     local bench=$1 bench_start
     shift
@@ -90,7 +93,7 @@ done
 printf '%s\n' "${entries[@]}" | jq -s . >"$out/callgrind.json"
 echo "   ($(($(date +%s) - step_start)) s)"
 
-run_bench cpu
+run_bench cpu --processes
 run_bench abort
 run_bench memory
 

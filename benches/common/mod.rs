@@ -665,3 +665,70 @@ pub fn results_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("create the results directory");
     dir
 }
+
+/// A count from the environment variable `name`, or `default`.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> f64 {
+    assert!(!values.is_empty(), "no figures");
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+/// One kind of child process of a processes mode: a name for the messages,
+/// and the environment that tells this bench's binary what to run.
+pub struct Child {
+    pub name: String,
+    pub env: Vec<(&'static str, String)>,
+}
+
+/// The processes mode shared by the benches: runs this binary `rounds` times
+/// per child, taken in rounds (one process of each child, then the next
+/// round), so a slow spell of the machine spreads over every child rather
+/// than landing on one. Each process must print a line `<key>=<figure>`;
+/// returns the figures, per child in the order of `children`, in the order
+/// the processes ran.
+pub fn run_processes(children: &[Child], rounds: u64, key: &str) -> Vec<Vec<f64>> {
+    let exe = std::env::current_exe().expect("this binary");
+    let prefix = format!("{key}=");
+    let mut figures = vec![Vec::new(); children.len()];
+    for round in 0..rounds {
+        let start = Instant::now();
+        for (child, figures) in children.iter().zip(&mut figures) {
+            let output = std::process::Command::new(&exe)
+                .envs(child.env.iter().map(|(k, v)| (k, v)))
+                .output()
+                .expect("run a child");
+            assert!(
+                output.status.success(),
+                "{} failed: {}",
+                child.name,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let figure: f64 = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .find_map(|line| line.strip_prefix(&prefix))
+                .and_then(|figure| figure.parse().ok())
+                .unwrap_or_else(|| panic!("{}: no {key} in its output", child.name));
+            figures.push(figure);
+        }
+        println!(
+            "round {} of {rounds} in {:.1} s",
+            round + 1,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    figures
+}
