@@ -89,17 +89,33 @@ where
 
 /// [`feed`] for a run whose workers run elsewhere (spawned): it waits for
 /// room on the queue's event for the feeder. Workers on other threads may
-/// free places as fast as it fills them, so after every queue's worth of
-/// items it lets the run's task go round once: a close (which the run's task
-/// carries out between two polls) is obeyed within that many items, and the
-/// thread is not held by one poll.
+/// free places as fast as it fills them, so after a queue's worth of items
+/// within one poll it lets the run's task go round once: a close (which the
+/// run's task carries out between two polls) is obeyed within that many
+/// items, and the thread is not held by one poll.
 async fn feed_beside<T, SE, S>(mut source: Pin<&mut S>, tx: &Sender<T>) -> Result<(), SE>
 where
     S: Stream<Item = Result<T, SE>>,
 {
     let budget = tx.capacity();
     let mut sent = 0;
-    while tx.room().await {
+    loop {
+        // Whether waiting for room suspended this future: a new poll, so
+        // the count of items sent within one starts again.
+        let mut room = pin!(tx.room());
+        let mut suspended = false;
+        let open = poll_fn(|cx| {
+            let poll = room.as_mut().poll(cx);
+            suspended |= poll.is_pending();
+            poll
+        })
+        .await;
+        if !open {
+            break;
+        }
+        if suspended {
+            sent = 0;
+        }
         if sent == budget {
             sent = 0;
             yield_once().await;
