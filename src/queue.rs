@@ -41,7 +41,8 @@ pub(crate) struct Queue<T> {
     /// the run to poll it again.
     pub(crate) parked: AtomicBool,
     repoll: AtomicBool,
-    /// Waiting senders are woken once the queue holds at most this many.
+    /// A waiting stream feeder is woken once the queue holds at most this
+    /// many.
     low_water: usize,
     /// Items that entered but will not be handled: taken by a worker after the
     /// abort, or pulled from a stream source after it.
@@ -91,15 +92,7 @@ impl<T> Queue<T> {
     /// rather than once per item. Costs one load when nobody waits.
     #[inline(always)]
     pub(crate) fn freed_one(&self) {
-        let waiting = self.room.waiting.load(Ordering::SeqCst);
-        if waiting != 0 {
-            if waiting % FEEDER != 0 {
-                self.room.senders.notify(1);
-            }
-            if waiting >= FEEDER && self.rx.len() <= self.low_water {
-                self.room.feeder.notify(1);
-            }
-        }
+        self.room.freed_one(|| self.rx.len() <= self.low_water);
         if self.parked.load(Ordering::Relaxed) {
             self.parked.store(false, Ordering::Relaxed);
             self.repoll.store(true, Ordering::Relaxed);
@@ -116,8 +109,7 @@ impl<T> Queue<T> {
     /// closed it.
     pub(crate) fn close(&self) -> bool {
         let closed = self.rx.close();
-        self.room.senders.notify(usize::MAX);
-        self.room.feeder.notify(usize::MAX);
+        self.room.close();
         closed
     }
 
@@ -210,6 +202,22 @@ impl Room {
         Waiting(&self.waiting, weight)
     }
 
+    /// After a receive: wakes a waiting sender, and the waiting feeder if
+    /// `at_low_water` says the queue has drained to its low watermark. One
+    /// load when nobody waits.
+    #[inline(always)]
+    fn freed_one(&self, at_low_water: impl FnOnce() -> bool) {
+        let waiting = self.waiting.load(Ordering::SeqCst);
+        if waiting != 0 {
+            if waiting % FEEDER != 0 {
+                self.senders.notify(1);
+            }
+            if waiting >= FEEDER && at_low_water() {
+                self.feeder.notify(1);
+            }
+        }
+    }
+
     /// Makes sure one waiting sender is woken: does nothing if one already
     /// is and has not run yet. The woken one passes the turn on if room is
     /// left (see [`Sender::send`](crate::sender::Sender::send)).
@@ -217,6 +225,12 @@ impl Room {
         if self.waiting.load(Ordering::SeqCst) % FEEDER != 0 {
             self.senders.notify(1);
         }
+    }
+
+    /// Wakes every waiter, for good: the queue is closed.
+    fn close(&self) {
+        self.senders.notify(usize::MAX);
+        self.feeder.notify(usize::MAX);
     }
 }
 

@@ -154,13 +154,13 @@ impl<T> Sender<T> {
             // moment.
             return Err(TrySendError::Closed(item));
         }
-        self.enter(item)
+        self.queue_item(item)
     }
 
     /// Numbers `item` and puts it in the queue if there is room; the caller
     /// holds the index lock, or is the only sender.
     #[inline]
-    fn enter(&self, item: T) -> Result<(), TrySendError<T>> {
+    fn queue_item(&self, item: T) -> Result<(), TrySendError<T>> {
         let next = &self.queue.next.0;
         let index = next.index.load(Ordering::Relaxed);
         // Counted before it can be received, so no index handed out is at or
@@ -227,7 +227,7 @@ impl<T> Sender<T> {
     /// just seen the queue open), so neither the lock nor the check first.
     pub(crate) fn try_send_in_run(&self, item: T) -> Result<(), TrySendError<T>> {
         debug_assert!(self.sole);
-        self.enter(item)
+        self.queue_item(item)
     }
 
     /// Whether the queue is full.
