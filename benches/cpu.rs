@@ -183,15 +183,9 @@ criterion_group! {
 }
 
 fn main() {
-    if let Ok(id) = std::env::var("FAILFAST_BENCH_CPU_CONFIG") {
-        child(&id);
-        return;
-    }
-    if std::env::args().any(|a| a == "--processes") {
-        processes();
-        return;
-    }
-    // What `criterion_main!` expands to.
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    common::bench_main("FAILFAST_BENCH_CPU_CONFIG", child, processes, || {
+        // What `criterion_main!` expands to.
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    });
 }

@@ -732,3 +732,16 @@ pub fn run_processes(children: &[Child], rounds: u64, key: &str) -> Vec<Vec<f64>
     }
     figures
 }
+
+/// The `main` of a bench with a processes mode: a child process (`child_var`
+/// set, naming its configuration) runs `child`; `--processes` runs
+/// `processes`; otherwise `criterion` runs.
+pub fn bench_main(child_var: &str, child: fn(&str), processes: fn(), criterion: impl FnOnce()) {
+    if let Ok(id) = std::env::var(child_var) {
+        child(&id);
+    } else if std::env::args().any(|a| a == "--processes") {
+        processes();
+    } else {
+        criterion();
+    }
+}
